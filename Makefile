@@ -1,0 +1,47 @@
+# Entry points for humans and CI. `make test` is the one command that proves
+# the stack: unit and golden tests, upstream-tool validation, and the live
+# test that runs the rendered configuration on the real binaries.
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+GO ?= go
+
+TOOLS_BIN := $(CURDIR)/.cache/bin-current
+# The live test needs about 5 minutes once the tools are built; the rest is
+# headroom for a slow first build of the test binaries on a small machine.
+TEST_TIMEOUT ?= 20m
+# How long `make bench` measures each stack (tuned and baseline).
+BENCH_DURATION ?= 10m
+
+# For `make tunnel`: the ssh destination and the host ports (stack defaults).
+TUNNEL_HOST ?=
+TUNNEL_PORTS ?= 3001 9090 9093
+
+.PHONY: all tools postgres vet test bench tunnel
+
+all: test
+
+# Builds the pinned upstream binaries once into .cache/bin (seconds when cached).
+tools:
+	./scripts/build-tools.sh
+
+# The live test starts a throwaway PostgreSQL server; fail early and clearly
+# when its binaries are not installed.
+postgres:
+	@./scripts/pg-bindir.sh >/dev/null || { echo "PostgreSQL server binaries (initdb, postgres) not found: install the Debian package 'postgresql' (.ci/run does this)" >&2; exit 1; }
+
+vet:
+	$(GO) vet ./...
+
+test: tools postgres vet
+	KOPROGO_TOOLS_BIN=$(TOOLS_BIN) $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+# Runs the live stack and an untuned baseline for BENCH_DURATION each and
+# writes docs/footprint.md with the measured numbers.
+bench: tools postgres
+	KOPROGO_TOOLS_BIN=$(TOOLS_BIN) $(GO) run ./tests/live/footprint -duration $(BENCH_DURATION) -out docs/footprint.md
+
+# Forwards the UIs of a deployed stack (bound to 127.0.0.1 on the VPS) to
+# this machine: make tunnel TUNNEL_HOST=user@vps
+tunnel:
+	@test -n "$(TUNNEL_HOST)" || { echo "usage: make tunnel TUNNEL_HOST=user@host [TUNNEL_PORTS='3001 9090 9093']" >&2; exit 2; }
+	ssh -N $(foreach p,$(TUNNEL_PORTS),-L $(p):127.0.0.1:$(p)) $(TUNNEL_HOST)
