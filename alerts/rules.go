@@ -1,0 +1,456 @@
+package alerts
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/koprogo/koprogo-monitoring/config"
+	"github.com/koprogo/koprogo-monitoring/topology"
+)
+
+// Windows. Prometheus scrapes every 30s (render/promconfig); rate windows of
+// 5m or more hold at least ten samples, so one missed scrape neither blanks a
+// rate nor resolves an alert.
+
+// Fixed thresholds: the conditions below are not a matter of taste per stack.
+// A config key can be added when an operator needs to tune one.
+const (
+	diskCriticalFactor     = 0.5  // critical at half the free-space threshold
+	diskFillFreePercent    = 40   // only predict on filesystems already below this
+	loadPerCore            = 2    // 15-minute load per core
+	clockOffsetSeconds     = 0.05 // node_timex offset
+	rebootWindow           = 15 * time.Minute
+	containerSeenSeconds   = 120 // cAdvisor housekeeping is ~15s; a stopped container stops updating
+	containerRestarts      = 2   // starts within 15m
+	containerMemoryPercent = 90
+	containerThrottled     = 25 // % of CFS periods throttled
+	pgLongTxSeconds        = 300
+	pgCacheHitPercent      = 90
+	pgMinBlockReads        = 10 // blocks/s read from disk before the hit ratio means anything
+	minRequestRate         = 0.1
+	tlsWarningDays         = 14 // Let's Encrypt renews at 30 days: under 14 renewal is failing
+	tlsCriticalDays        = 3
+	promStoragePercent     = 90
+)
+
+func job(s topology.Service) string { return `job="` + string(s) + `"` }
+
+// fsSelector keeps real filesystems: tmpfs, overlay (container layers) and
+// squashfs (snaps) are not the host's disks.
+const realFS = `fstype!~"tmpfs|overlay|squashfs|ramfs|nsfs"`
+
+func hostRules(t config.Thresholds) []Rule {
+	ne := job(topology.NodeExporter)
+	// With --path.rootfs=/host node_exporter strips the prefix, so the host
+	// root is reported as mountpoint="/".
+	root := `{` + ne + `,mountpoint="/",` + realFS + `}`
+	fs := `{` + ne + `,` + realFS + `}`
+	diskLow := func(sev string, pct float64, hold time.Duration) Rule {
+		return Rule{
+			Name: "HostDiskSpaceLow", Severity: sev, Component: Host,
+			Expr:        fmt.Sprintf(`100 * node_filesystem_avail_bytes%s / node_filesystem_size_bytes%s < %s`, root, root, num(pct)),
+			For:         hold,
+			Summary:     `Disk space low on {{ $labels.instance }} ({{ $labels.mountpoint }})`,
+			Description: `Only {{ $value | printf "%.1f" }}% free on {{ $labels.mountpoint }} ({{ $labels.device }}) of {{ $labels.instance }}; ` + sev + ` below ` + num(pct) + `%.`,
+			Threshold:   "free space on / < " + num(pct) + " %",
+			Key:         "alertDiskFreePercent",
+		}
+	}
+	cores := `count by (instance) (node_cpu_seconds_total{` + ne + `,mode="idle"})`
+	return []Rule{
+		{
+			Name: "NodeExporterDown", Severity: Critical, Component: Monitoring,
+			Expr:        `up{` + ne + `} == 0 or absent(up{` + ne + `})`,
+			For:         2 * time.Minute,
+			Summary:     `node_exporter is down`,
+			Description: `Prometheus cannot scrape node_exporter ({{ $labels.instance }}): no host metrics, no backup timestamp. Host and backup alerts are inhibited meanwhile.`,
+			Threshold:   "up == 0 or no series",
+		},
+		{
+			Name: "HostCpuHigh", Severity: Warning, Component: Host,
+			Expr:        `100 * (1 - avg by (instance) (rate(node_cpu_seconds_total{` + ne + `,mode=~"idle|iowait|steal"}[5m]))) > ` + num(t.CPUHighPercent),
+			For:         15 * time.Minute,
+			Summary:     `CPU busy on {{ $labels.instance }}`,
+			Description: `CPU busy at {{ $value | printf "%.1f" }}% on {{ $labels.instance }} for 15 minutes (iowait and steal not counted as busy); threshold ` + num(t.CPUHighPercent) + `%.`,
+			Threshold:   "CPU busy > " + num(t.CPUHighPercent) + " %",
+			Key:         "alertCpuHighPercent",
+		},
+		{
+			Name: "HostMemoryHigh", Severity: Warning, Component: Host,
+			Expr:        `100 * (1 - node_memory_MemAvailable_bytes{` + ne + `} / node_memory_MemTotal_bytes{` + ne + `}) > ` + num(t.MemoryHighPercent),
+			For:         10 * time.Minute,
+			Summary:     `Memory nearly exhausted on {{ $labels.instance }}`,
+			Description: `{{ $value | printf "%.1f" }}% of memory in use (MemAvailable-based) on {{ $labels.instance }}; threshold ` + num(t.MemoryHighPercent) + `%.`,
+			Threshold:   "memory used > " + num(t.MemoryHighPercent) + " %",
+			Key:         "alertMemoryHighPercent",
+		},
+		diskLow(Warning, t.DiskFreePercent, 5*time.Minute),
+		diskLow(Critical, t.DiskFreePercent*diskCriticalFactor, 2*time.Minute),
+		{
+			Name: "HostDiskFillingUp", Severity: Warning, Component: Host,
+			Expr: `predict_linear(node_filesystem_avail_bytes` + fs + `[6h], 24 * 3600) < 0` +
+				fmt.Sprintf(` and 100 * node_filesystem_avail_bytes%s / node_filesystem_size_bytes%s < %d`, fs, fs, diskFillFreePercent),
+			For:         time.Hour,
+			Summary:     `Disk filling up on {{ $labels.instance }} ({{ $labels.mountpoint }})`,
+			Description: `{{ $labels.mountpoint }} ({{ $labels.device }}) on {{ $labels.instance }} is {{ $value | printf "%.1f" }}% free and will be full within 24 hours at the rate of the last 6 hours.`,
+			Threshold:   fmt.Sprintf("full within 24 h (linear over 6 h) and < %d %% free", diskFillFreePercent),
+		},
+		{
+			Name: "HostFilesystemReadOnly", Severity: Critical, Component: Host,
+			Expr:        `node_filesystem_readonly` + fs + ` == 1`,
+			For:         2 * time.Minute,
+			Summary:     `Read-only filesystem on {{ $labels.instance }} ({{ $labels.mountpoint }})`,
+			Description: `{{ $labels.mountpoint }} ({{ $labels.device }}) on {{ $labels.instance }} is mounted read-only, usually the kernel's reaction to an I/O error: writes (PostgreSQL, Prometheus) fail.`,
+			Threshold:   "readonly == 1",
+		},
+		{
+			Name: "HostLoadHigh", Severity: Warning, Component: Host,
+			Expr:        `node_load15{` + ne + `} / on (instance) ` + cores + ` > ` + num(loadPerCore),
+			For:         15 * time.Minute,
+			Summary:     `High load on {{ $labels.instance }}`,
+			Description: `15-minute load average is {{ $value | printf "%.2f" }} per core on {{ $labels.instance }}; threshold ` + num(loadPerCore) + `.`,
+			Threshold:   "load15 per core > " + num(loadPerCore),
+		},
+		{
+			Name: "HostOomKill", Severity: Warning, Component: Host,
+			Expr:        `increase(node_vmstat_oom_kill{` + ne + `}[10m]) > 0`,
+			Summary:     `OOM kill on {{ $labels.instance }}`,
+			Description: `The kernel killed about {{ $value | printf "%.0f" }} process(es) for lack of memory on {{ $labels.instance }} in the last 10 minutes.`,
+			Threshold:   "any OOM kill in 10 m",
+		},
+		{
+			Name: "HostClockSkew", Severity: Warning, Component: Host,
+			Expr:        `abs(node_timex_offset_seconds{` + ne + `}) > ` + num(clockOffsetSeconds),
+			For:         10 * time.Minute,
+			Summary:     `Clock skew on {{ $labels.instance }}`,
+			Description: `The clock of {{ $labels.instance }} is off by {{ $value | humanizeDuration }}; threshold ` + num(clockOffsetSeconds) + ` s. TLS, token expiry and log ordering depend on it.`,
+			Threshold:   "|offset| > " + num(clockOffsetSeconds) + " s",
+		},
+		{
+			Name: "HostClockNotSynchronised", Severity: Warning, Component: Host,
+			Expr:        `min_over_time(node_timex_sync_status{` + ne + `}[5m]) == 0`,
+			For:         10 * time.Minute,
+			Summary:     `Clock not synchronised on {{ $labels.instance }}`,
+			Description: `The kernel reports the clock of {{ $labels.instance }} as unsynchronised (NTP not running or unreachable).`,
+			Threshold:   "sync_status == 0",
+		},
+		{
+			Name: "HostRebooted", Severity: Info, Component: Host,
+			Expr:        `time() - node_boot_time_seconds{` + ne + `} < ` + num(rebootWindow.Seconds()),
+			Summary:     `{{ $labels.instance }} rebooted`,
+			Description: `{{ $labels.instance }} booted {{ $value | humanizeDuration }} ago.`,
+			Threshold:   "uptime < 15 m",
+		},
+	}
+}
+
+func containerRules(critical []string) []Rule {
+	ca := job(topology.Cadvisor)
+	named := `{` + ca + `,name!=""}`
+	rules := []Rule{
+		{
+			// Distinct from a missing container: the exporter is down, so
+			// every container alert is inhibited until it is back.
+			Name: "CadvisorDown", Severity: Warning, Component: Monitoring,
+			Expr:        `up{` + ca + `} == 0 or absent(up{` + ca + `})`,
+			For:         2 * time.Minute,
+			Summary:     `cAdvisor is down`,
+			Description: `Prometheus cannot scrape cAdvisor: no container metrics. Container alerts are inhibited meanwhile.`,
+			Threshold:   "up == 0 or no series",
+		},
+		{
+			// Docker restarts a crashing container in place: same cgroup,
+			// same series, a new start time at every restart.
+			Name: "ContainerRestarting", Severity: Warning, Component: Container,
+			Expr:        `changes(container_start_time_seconds` + named + `[15m]) >= ` + num(containerRestarts),
+			Summary:     `Container {{ $labels.name }} is restarting`,
+			Description: `Container {{ $labels.name }} started {{ $value }} times in the last 15 minutes (crash loop?).`,
+			Threshold:   fmt.Sprintf(">= %d restarts in 15 m", containerRestarts),
+		},
+		{
+			// Containers without a limit report 0 and are left out.
+			Name: "ContainerMemoryNearLimit", Severity: Warning, Component: Container,
+			Expr: `100 * max by (instance, name) (container_memory_working_set_bytes` + named + `)` +
+				` / max by (instance, name) (container_spec_memory_limit_bytes` + named + ` > 0) > ` + num(containerMemoryPercent),
+			For:         10 * time.Minute,
+			Summary:     `Container {{ $labels.name }} near its memory limit`,
+			Description: `Container {{ $labels.name }} uses {{ $value | printf "%.1f" }}% of its memory limit; at 100% the kernel OOM-kills it.`,
+			Threshold:   fmt.Sprintf("working set > %d %% of limit", containerMemoryPercent),
+		},
+		{
+			Name: "ContainerCpuThrottled", Severity: Warning, Component: Container,
+			Expr: `100 * sum by (instance, name) (rate(container_cpu_cfs_throttled_periods_total` + named + `[5m]))` +
+				` / sum by (instance, name) (rate(container_cpu_cfs_periods_total` + named + `[5m])) > ` + num(containerThrottled),
+			For:         15 * time.Minute,
+			Summary:     `Container {{ $labels.name }} CPU-throttled`,
+			Description: `Container {{ $labels.name }} was throttled in {{ $value | printf "%.1f" }}% of its CPU periods over 15 minutes: its CPU limit is too low for its load.`,
+			Threshold:   fmt.Sprintf("> %d %% of CFS periods throttled", containerThrottled),
+		},
+	}
+	if len(critical) == 0 {
+		return rules
+	}
+	// One branch per container: a stale last-seen time (stopped, but cAdvisor
+	// still lists it) or no series at all (removed, renamed, never started).
+	// Names are validated by config ([A-Za-z0-9_.-]), safe inside quotes.
+	var branches []string
+	for _, n := range critical {
+		sel := `{` + ca + `,name="` + n + `"}`
+		branches = append(branches,
+			fmt.Sprintf(`(time() - max by (name) (container_last_seen%s) > %d)`, sel, containerSeenSeconds),
+			`absent(container_last_seen{name="`+n+`"})`)
+	}
+	missing := Rule{
+		Name: "ContainerMissing", Severity: Critical, Component: Container,
+		Expr:        strings.Join(branches, " or "),
+		For:         time.Minute,
+		Summary:     `Critical container {{ $labels.name }} is missing`,
+		Description: `Container {{ $labels.name }} is not running: cAdvisor has not seen it for over ` + fmt.Sprint(containerSeenSeconds) + ` seconds, or never (stopped, removed or renamed).`,
+		Threshold:   fmt.Sprintf("not seen for %d s, or absent", containerSeenSeconds),
+		Key:         "criticalContainers",
+	}
+	return append([]Rule{missing}, rules...)
+}
+
+func postgresRules(t config.Thresholds) []Rule {
+	pe := job(topology.PostgresExporter)
+	byDB := func(metric string) string {
+		return `sum by (instance, datname) (rate(` + metric + `{` + pe + `}[10m]))`
+	}
+	return []Rule{
+		{
+			Name: "PostgresExporterDown", Severity: Critical, Component: Postgres,
+			Expr:        `up{` + pe + `} == 0 or absent(up{` + pe + `})`,
+			For:         2 * time.Minute,
+			Summary:     `postgres_exporter is down`,
+			Description: `Prometheus cannot scrape postgres_exporter: the state of PostgreSQL is unknown. The other PostgreSQL alerts are inhibited meanwhile.`,
+			Threshold:   "up == 0 or no series",
+		},
+		{
+			// pg_up has no series at all when the exporter is gone or was
+			// never scraped: absent() keeps that from being silence.
+			Name: "PostgresDown", Severity: Critical, Component: Postgres,
+			Expr:        `pg_up{` + pe + `} == 0 or absent(pg_up{` + pe + `})`,
+			For:         time.Minute,
+			Summary:     `PostgreSQL is down`,
+			Description: `postgres_exporter cannot connect to PostgreSQL (pg_up is 0 or missing): the application has no database.`,
+			Threshold:   "pg_up == 0 or no series",
+		},
+		{
+			Name: "PostgresTooManyConnections", Severity: Warning, Component: Postgres,
+			Expr: `100 * sum by (instance) (pg_stat_activity_count{` + pe + `})` +
+				` / max by (instance) (pg_settings_max_connections{` + pe + `}) > ` + num(t.PgConnectionsPercent),
+			For:         5 * time.Minute,
+			Summary:     `PostgreSQL connections near max_connections`,
+			Description: `{{ $value | printf "%.1f" }}% of max_connections in use on {{ $labels.instance }}; threshold ` + num(t.PgConnectionsPercent) + `%. New connections are refused at 100%.`,
+			Threshold:   "connections > " + num(t.PgConnectionsPercent) + " % of max_connections",
+			Key:         "alertPgConnectionsPercent",
+		},
+		{
+			Name: "PostgresDeadlocks", Severity: Warning, Component: Postgres,
+			Expr:        `increase(pg_stat_database_deadlocks{` + pe + `}[10m]) > 0`,
+			Summary:     `Deadlocks in database {{ $labels.datname }}`,
+			Description: `About {{ $value | printf "%.0f" }} deadlock(s) in database {{ $labels.datname }} in the last 10 minutes: PostgreSQL aborted the transactions involved.`,
+			Threshold:   "any deadlock in 10 m",
+		},
+		{
+			Name: "PostgresLongRunningTransaction", Severity: Warning, Component: Postgres,
+			Expr:        `max by (instance, datname) (pg_stat_activity_max_tx_duration{` + pe + `}) > ` + num(pgLongTxSeconds),
+			For:         2 * time.Minute,
+			Summary:     `Long-running transaction in database {{ $labels.datname }}`,
+			Description: `A transaction in database {{ $labels.datname }} has been open for {{ $value | humanizeDuration }}: it holds locks and blocks vacuum.`,
+			Threshold:   fmt.Sprintf("a transaction open > %d s", pgLongTxSeconds),
+		},
+		{
+			Name: "PostgresLowCacheHitRatio", Severity: Warning, Component: Postgres,
+			Expr: `100 * ` + byDB("pg_stat_database_blks_hit") +
+				` / (` + byDB("pg_stat_database_blks_hit") + ` + ` + byDB("pg_stat_database_blks_read") + `) < ` + num(pgCacheHitPercent) +
+				` and ` + byDB("pg_stat_database_blks_read") + ` > ` + num(pgMinBlockReads),
+			For:         30 * time.Minute,
+			Summary:     `Low cache hit ratio in database {{ $labels.datname }}`,
+			Description: `Only {{ $value | printf "%.1f" }}% of block reads in database {{ $labels.datname }} hit shared_buffers over 30 minutes: shared_buffers or memory is too small for the working set.`,
+			Threshold:   fmt.Sprintf("hit ratio < %d %% (with > %d disk reads/s)", pgCacheHitPercent, pgMinBlockReads),
+		},
+		{
+			// Needs postgres_exporter's --collector.stat_statements and the
+			// pg_stat_statements extension; without them the rule is quiet.
+			Name: "PostgresSlowQueries", Severity: Warning, Component: Postgres,
+			Expr: `1000 * sum by (instance, datname) (rate(pg_stat_statements_seconds_total{` + pe + `}[10m]))` +
+				` / sum by (instance, datname) (rate(pg_stat_statements_calls_total{` + pe + `}[10m])) > ` + num(t.PgSlowQueryMs),
+			For:         15 * time.Minute,
+			Summary:     `Slow queries in database {{ $labels.datname }}`,
+			Description: `Mean statement time in database {{ $labels.datname }} is {{ $value | printf "%.0f" }} ms over 10 minutes; threshold ` + num(t.PgSlowQueryMs) + ` ms.`,
+			Threshold:   "mean statement time > " + num(t.PgSlowQueryMs) + " ms",
+			Key:         "alertPgSlowQueryMs",
+		},
+	}
+}
+
+func appRules(t config.Thresholds) []Rule {
+	tr := job(topology.Traefik)
+	reqs := func(extra string) string {
+		return `sum by (service) (rate(traefik_service_requests_total{` + tr + extra + `}[5m]))`
+	}
+	busy := ` and ` + reqs("") + ` > ` + num(minRequestRate)
+	// max by (cn): after a renewal Traefik may list the old certificate
+	// until it reloads; the newest one for a name is what clients get.
+	certDays := `(max by (cn) (traefik_tls_certs_not_after{` + tr + `}) - time()) / 86400`
+	cert := func(sev string, days int) Rule {
+		return Rule{
+			Name: "TlsCertificateExpiring", Severity: sev, Component: App,
+			Expr:        fmt.Sprintf(`%s < %d`, certDays, days),
+			For:         15 * time.Minute,
+			Summary:     `TLS certificate for {{ $labels.cn }} expires soon`,
+			Description: `The certificate Traefik serves for {{ $labels.cn }} expires in {{ $value | printf "%.1f" }} days; ` + sev + fmt.Sprintf(` under %d days. Automatic renewal is failing.`, days),
+			Threshold:   fmt.Sprintf("expires in < %d days", days),
+		}
+	}
+	return []Rule{
+		{
+			Name: "BackendDown", Severity: Critical, Component: App,
+			Expr:        `up{` + job(topology.Backend) + `} == 0 or absent(up{` + job(topology.Backend) + `})`,
+			For:         2 * time.Minute,
+			Summary:     `KoproGo backend is down`,
+			Description: `Prometheus cannot reach the backend's metrics endpoint ({{ $labels.instance }}): the backend is down or unreachable on the application network.`,
+			Threshold:   "up == 0 or no series",
+		},
+		{
+			Name: "HttpErrorRateHigh", Severity: Critical, Component: App,
+			Expr:        `100 * ` + reqs(`,code=~"5.."`) + ` / ` + reqs("") + ` > ` + num(t.HTTP5xxPercent) + busy,
+			For:         5 * time.Minute,
+			Summary:     `High 5xx rate on {{ $labels.service }}`,
+			Description: `{{ $value | printf "%.1f" }}% of requests to Traefik service {{ $labels.service }} fail with 5xx; threshold ` + num(t.HTTP5xxPercent) + `%.`,
+			Threshold:   "5xx > " + num(t.HTTP5xxPercent) + " % of requests (with > " + num(minRequestRate) + " req/s)",
+			Key:         "alertHttp5xxPercent",
+		},
+		{
+			// Traefik's default buckets are 0.1, 0.3, 1.2 and 5 s: the p99 is
+			// interpolated between them, good enough to see a target missed.
+			Name: "HttpLatencyP99High", Severity: Warning, Component: App,
+			Expr: `1000 * histogram_quantile(0.99, sum by (service, le) (rate(traefik_service_request_duration_seconds_bucket{` + tr + `}[5m]))) > ` + num(t.HTTPP99Ms) +
+				busy,
+			For:         10 * time.Minute,
+			Summary:     `Slow responses on {{ $labels.service }}`,
+			Description: `p99 latency of Traefik service {{ $labels.service }} is {{ $value | printf "%.0f" }} ms; target ` + num(t.HTTPP99Ms) + ` ms.`,
+			Threshold:   "p99 > " + num(t.HTTPP99Ms) + " ms (with > " + num(minRequestRate) + " req/s)",
+			Key:         "alertHttpP99Ms",
+		},
+		cert(Warning, tlsWarningDays),
+		cert(Critical, tlsCriticalDays),
+	}
+}
+
+func backupRules(t config.Thresholds) []Rule {
+	sel := `koprogo_last_backup_timestamp_seconds{` + job(topology.NodeExporter) + `}`
+	return []Rule{{
+		// The reason label tells the two cases apart in the notification.
+		Name: "BackupTooOld", Severity: Critical, Component: Backup,
+		Expr: `label_replace((time() - ` + sel + `) / 3600 > ` + num(t.BackupMaxAgeHours) + `, "reason", "too_old", "", "")` +
+			` or label_replace(absent(` + sel + `), "reason", "metric_missing", "", "")`,
+		For:     30 * time.Minute,
+		Summary: `Last successful backup is too old`,
+		Description: `{{ if eq $labels.reason "metric_missing" }}No koprogo_last_backup_timestamp_seconds metric: the backup job never wrote it to the node_exporter textfile directory, or the file is gone.` +
+			`{{ else }}The last successful backup finished {{ $value | printf "%.1f" }} hours ago; limit ` + num(t.BackupMaxAgeHours) + ` hours.{{ end }}`,
+		Threshold: "last success > " + num(t.BackupMaxAgeHours) + " h ago, or no metric",
+		Key:       "alertBackupMaxAgeHours",
+	}}
+}
+
+// dedicatedDown are jobs with their own "down" alert; TargetDown covers the rest.
+var dedicatedDown = []topology.Service{topology.NodeExporter, topology.Cadvisor, topology.PostgresExporter, topology.Backend, topology.Loki, topology.Alloy}
+
+func monitoringRules() []Rule {
+	var skip []string
+	for _, s := range dedicatedDown {
+		skip = append(skip, string(s))
+	}
+	pr := job(topology.Prometheus)
+	am := job(topology.Alertmanager)
+	down := func(name string, svc topology.Service, what, effect string) Rule {
+		return Rule{
+			Name: name, Severity: Warning, Component: Monitoring,
+			Expr:        `up{` + job(svc) + `} == 0 or absent(up{` + job(svc) + `})`,
+			For:         5 * time.Minute,
+			Summary:     what + ` is down`,
+			Description: `Prometheus cannot scrape ` + what + `: ` + effect,
+			Threshold:   "up == 0 or no series",
+		}
+	}
+	return []Rule{
+		{
+			// Always firing: the dead-man switch. Its absence at the
+			// receiving end means the alerting pipeline is broken.
+			Name: "Watchdog", Severity: None, Component: Monitoring,
+			Expr:        `vector(1)`,
+			Summary:     `Alerting pipeline heartbeat`,
+			Description: `Always firing. It is sent to the dead-man switch, never to people; if the switch stops receiving it, Prometheus, Alertmanager or the host is down.`,
+			Threshold:   "always",
+		},
+		{
+			Name: "TargetDown", Severity: Warning, Component: Monitoring,
+			Expr:        `up{job!~"` + strings.Join(skip, "|") + `"} == 0`,
+			For:         5 * time.Minute,
+			Summary:     `Scrape target {{ $labels.job }} is down`,
+			Description: `Prometheus cannot scrape {{ $labels.job }} at {{ $labels.instance }} for 5 minutes.`,
+			Threshold:   "up == 0 (jobs without their own alert)",
+		},
+		down("LokiDown", topology.Loki, "Loki", "logs are not stored and Grafana's log panels are empty."),
+		down("AlloyDown", topology.Alloy, "Alloy", "container and host logs are not shipped to Loki."),
+		{
+			Name: "PrometheusRuleEvaluationFailures", Severity: Warning, Component: Monitoring,
+			Expr:        `increase(prometheus_rule_evaluation_failures_total{` + pr + `}[10m]) > 0`,
+			Summary:     `Prometheus rule evaluations failing`,
+			Description: `{{ $value | printf "%.0f" }} evaluation failure(s) of rule group {{ $labels.rule_group }} in 10 minutes: some alerts may never fire.`,
+			Threshold:   "any failure in 10 m",
+		},
+		{
+			Name: "PrometheusConfigReloadFailed", Severity: Warning, Component: Monitoring,
+			Expr:        `prometheus_config_last_reload_successful{` + pr + `} == 0`,
+			For:         5 * time.Minute,
+			Summary:     `Prometheus configuration reload failed`,
+			Description: `Prometheus could not load its configuration or rule files; it keeps running the previous ones.`,
+			Threshold:   "last reload unsuccessful",
+		},
+		{
+			Name: "AlertmanagerConfigReloadFailed", Severity: Warning, Component: Monitoring,
+			Expr:        `alertmanager_config_last_reload_successful{` + am + `} == 0`,
+			For:         5 * time.Minute,
+			Summary:     `Alertmanager configuration reload failed`,
+			Description: `Alertmanager could not load its configuration; it keeps running the previous one.`,
+			Threshold:   "last reload unsuccessful",
+		},
+		{
+			Name: "AlertmanagerNotificationsFailing", Severity: Critical, Component: Monitoring,
+			Expr:        `sum by (instance, integration) (increase(alertmanager_notifications_failed_total{` + am + `}[15m])) > 0`,
+			Summary:     `Alertmanager cannot deliver {{ $labels.integration }} notifications`,
+			Description: `{{ $value | printf "%.0f" }} {{ $labels.integration }} notification(s) failed in 15 minutes. If e-mail itself is failing this message may only be visible in the Alertmanager UI.`,
+			Threshold:   "any failed notification in 15 m",
+		},
+		{
+			Name: "PrometheusTsdbCompactionsFailing", Severity: Warning, Component: Monitoring,
+			Expr:        `increase(prometheus_tsdb_compactions_failed_total{` + pr + `}[6h]) > 0`,
+			Summary:     `Prometheus TSDB compactions failing`,
+			Description: `{{ $value | printf "%.0f" }} failed compaction(s) in 6 hours: the head block grows, memory and disk use rise.`,
+			Threshold:   "any failure in 6 h",
+		},
+		{
+			Name: "PrometheusTsdbWalCorruptions", Severity: Warning, Component: Monitoring,
+			Expr:        `increase(prometheus_tsdb_wal_corruptions_total{` + pr + `}[6h]) > 0`,
+			Summary:     `Prometheus WAL corruption`,
+			Description: `Prometheus found {{ $value | printf "%.0f" }} corruption(s) in its write-ahead log in 6 hours (unclean shutdown or disk trouble); some recent samples are lost.`,
+			Threshold:   "any corruption in 6 h",
+		},
+		{
+			// Size-based retention counts blocks, WAL and head chunks; the
+			// limit is the --storage.tsdb.retention.size flag (0 = none).
+			Name: "PrometheusStorageNearCap", Severity: Warning, Component: Monitoring,
+			Expr: `100 * (prometheus_tsdb_storage_blocks_bytes{` + pr + `} + prometheus_tsdb_wal_storage_size_bytes{` + pr + `} + prometheus_tsdb_head_chunks_storage_size_bytes{` + pr + `})` +
+				` / (prometheus_tsdb_retention_limit_bytes{` + pr + `} > 0) > ` + num(promStoragePercent),
+			For:         time.Hour,
+			Summary:     `Prometheus storage near its size cap`,
+			Description: `Prometheus storage is at {{ $value | printf "%.1f" }}% of its size cap: the oldest blocks are deleted before the retention time is reached.`,
+			Threshold:   fmt.Sprintf("> %d %% of metricsRetentionSize", promStoragePercent),
+		},
+	}
+}
