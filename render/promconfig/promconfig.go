@@ -31,6 +31,13 @@ const (
 	EvaluationInterval = 30 * time.Second
 )
 
+// SampleLimit caps the samples of one scrape. A target that exceeds it (say,
+// a backend release that puts a user ID in a label) fails its scrape — up
+// drops to 0 and the target-down alert names it — instead of silently
+// multiplying Prometheus' memory. The largest target here, cAdvisor, stays
+// far below it with a few dozen containers.
+const SampleLimit = 50000
+
 // StackLabel is the external label that names the stack on every series and
 // alert leaving this Prometheus.
 const StackLabel = "stack"
@@ -76,6 +83,7 @@ func Render(stack string, layout topology.Layout) ([]byte, error) {
 			ScrapeInterval:     model.Duration(ScrapeInterval),
 			ScrapeTimeout:      model.Duration(ScrapeTimeout),
 			EvaluationInterval: model.Duration(EvaluationInterval),
+			SampleLimit:        SampleLimit,
 			// Prometheus expands $VAR in external label values when it
 			// loads the file; "$$" is its escape for a literal "$".
 			ExternalLabels: labels.FromStrings(StackLabel, strings.ReplaceAll(stack, "$", "$$")),

@@ -80,6 +80,7 @@ func TestLoadsWithUpstreamLoader(t *testing.T) {
 		require.True(t, sc.HTTPClientConfig.FollowRedirects, sc.JobName)
 		require.Equal(t, "http", sc.Scheme, sc.JobName)
 		require.Equal(t, model.Duration(ScrapeInterval), sc.ScrapeInterval, sc.JobName)
+		require.Equal(t, uint(SampleLimit), sc.SampleLimit, sc.JobName)
 	}
 }
 
