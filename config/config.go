@@ -23,16 +23,20 @@ type Images struct {
 	Cadvisor         string
 }
 
-// DefaultImages are current releases as of late 2026.
+// DefaultImages are releases whose tags were checked to exist (see the README
+// section "Image versions"). Tag formats differ: Grafana and Loki tags have no
+// "v"; Alloy's have one; cAdvisor is published on ghcr.io (not gcr.io) since
+// v0.53 and its release workflow pushes both "0.x.y" and "v0.x.y".
+// Loki must be 3.7 or later: its healthcheck is the `loki -health` subcommand.
 var DefaultImages = Images{
 	Prometheus:       "prom/prometheus:v3.16.0",
 	Alertmanager:     "prom/alertmanager:v0.35.0",
-	Grafana:          "grafana/grafana:13.0.0",
-	Loki:             "grafana/loki:3.7.0",
-	Alloy:            "grafana/alloy:v1.12.0",
+	Grafana:          "grafana/grafana:13.2.0",
+	Loki:             "grafana/loki:3.7.3",
+	Alloy:            "grafana/alloy:v1.19.1",
 	NodeExporter:     "prom/node-exporter:v1.12.1",
 	PostgresExporter: "quay.io/prometheuscommunity/postgres-exporter:v0.17.1",
-	Cadvisor:         "ghcr.io/google/cadvisor:v0.53.0",
+	Cadvisor:         "ghcr.io/google/cadvisor:v0.60.5",
 }
 
 // Ports are host ports; every one is bound to Settings.BindAddress.

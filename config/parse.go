@@ -12,6 +12,8 @@ import (
 
 	"github.com/alecthomas/units"
 	"github.com/prometheus/common/model"
+
+	"github.com/koprogo/koprogo-monitoring/render/pgdsn"
 )
 
 // MinAdminPasswordLength is enforced on a configured Grafana admin password.
@@ -149,7 +151,13 @@ func (p *parser) email(key, v string) {
 	}
 }
 
-var dnsName = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
+var (
+	dnsName = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
+	// dockerObjectName is what Docker accepts for container and network names.
+	dockerObjectName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
+)
+
+const dockerHostAllowed = "allowed: ssh://user@host[:port], unix:///path/to/docker.sock, or empty for the local socket"
 
 // Parse builds Settings from raw stack values (key without project prefix →
 // value) and the set of keys that were stored encrypted. It reports every
@@ -173,12 +181,14 @@ func Parse(stack string, values map[string]string, secret map[string]bool) (Sett
 	if h := s.DockerHost; h != "" {
 		u, err := url.Parse(h)
 		switch {
-		case err != nil || (u.Scheme != "ssh" && u.Scheme != "unix"):
-			p.addf("dockerHost", "%q is not a Docker host; allowed: ssh://user@host[:port], unix:///path/to/docker.sock, or empty for the local socket", h)
-		case u.Scheme == "ssh" && (u.User == nil || u.User.Username() == "" || u.Hostname() == ""):
-			p.addf("dockerHost", "%q is not a Docker host; allowed: ssh://user@host[:port], unix:///path/to/docker.sock, or empty for the local socket", h)
-		case u.Scheme == "unix" && u.Path == "":
-			p.addf("dockerHost", "%q is not a Docker host; allowed: ssh://user@host[:port], unix:///path/to/docker.sock, or empty for the local socket", h)
+		case err == nil && u.User != nil && hasPassword(u.User):
+			// Not quoted: the value holds a password, which belongs in an
+			// SSH key, not in the stack configuration.
+			p.addf("dockerHost", "contains a password; %s, authenticated with an SSH key (ssh-agent or dockerSshOpts -i)", dockerHostAllowed)
+		case err != nil || (u.Scheme != "ssh" && u.Scheme != "unix"),
+			u.Scheme == "ssh" && (u.User == nil || u.User.Username() == "" || u.Hostname() == "" || (u.Path != "" && u.Path != "/")),
+			u.Scheme == "unix" && (u.Path == "" || u.Host != ""):
+			p.addf("dockerHost", "%q is not a Docker host; %s", h, dockerHostAllowed)
 		}
 	}
 	if raw := p.str("dockerSshOpts"); raw != "" {
@@ -195,6 +205,9 @@ func Parse(stack string, values map[string]string, secret map[string]bool) (Sett
 		p.addf("namePrefix", "%q is not a valid name prefix; allowed: lower-case letters, digits and '-', at most 40 characters", s.NamePrefix)
 	}
 	s.App.Network = p.str("appNetwork")
+	if s.App.Network != "" && !dockerObjectName.MatchString(s.App.Network) {
+		p.addf("appNetwork", "%q is not a Docker network name; allowed: letters, digits, '_', '.', '-', or empty to join none", s.App.Network)
+	}
 
 	s.Images = Images{
 		Prometheus:       p.image("prometheusImage"),
@@ -217,7 +230,7 @@ func Parse(stack string, values map[string]string, secret map[string]bool) (Sett
 		PostgresExporter: p.port("postgresExporterPort"),
 		Cadvisor:         p.port("cadvisorPort"),
 	}
-	p.uniquePorts()
+	p.uniquePorts(s.Ports)
 
 	s.Retention.MetricsTime = p.str("metricsRetentionTime")
 	if d, err := model.ParseDuration(s.Retention.MetricsTime); err != nil || d <= 0 {
@@ -230,6 +243,7 @@ func Parse(stack string, values map[string]string, secret map[string]bool) (Sett
 	s.Retention.LogDays = p.intIn("logRetentionDays", 1, 3650)
 	s.ProtectVolumes = p.boolean("protectVolumes")
 
+	before := len(p.problems)
 	s.Memory = MemoryMB{
 		Prometheus:       p.intIn("prometheusMemoryMb", 128, 65536),
 		Alertmanager:     p.intIn("alertmanagerMemoryMb", 32, 65536),
@@ -241,8 +255,9 @@ func Parse(stack string, values map[string]string, secret map[string]bool) (Sett
 		Cadvisor:         p.intIn("cadvisorMemoryMb", 64, 65536),
 	}
 	s.MemoryBudgetMB = p.intIn("memoryBudgetMb", 256, 262144)
-	if total := s.Memory.Total(); len(p.problems) == 0 || total > 0 {
-		if total > s.MemoryBudgetMB && s.MemoryBudgetMB > 0 {
+	// The sum is only meaningful when every limit and the budget parsed.
+	if len(p.problems) == before {
+		if total := s.Memory.Total(); total > s.MemoryBudgetMB {
 			p.addf("memoryBudgetMb", "the memory limits add up to %d MiB, over the budget of %d MiB; lower a *MemoryMb key or raise memoryBudgetMb", total, s.MemoryBudgetMB)
 		}
 	}
@@ -255,15 +270,18 @@ func Parse(stack string, values map[string]string, secret map[string]bool) (Sett
 	}
 	s.App.CriticalContainers = p.list("criticalContainers")
 	for _, c := range s.App.CriticalContainers {
-		if !regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`).MatchString(c) {
+		if !dockerObjectName.MatchString(c) {
 			p.addf("criticalContainers", "%q is not a container name; allowed: letters, digits, '_', '.', '-'", c)
 		}
 	}
 	s.App.PostgresDSN = p.secretValue("postgresDsn")
 	if !s.App.PostgresDSN.IsSet() {
 		p.addf("postgresDsn", "is required; set it with `pulumi config set --secret postgresDsn 'postgresql://user:password@host:5432/db?sslmode=disable'`")
-	} else if u, err := url.Parse(s.App.PostgresDSN.value); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
-		p.addf("postgresDsn", "is not a PostgreSQL URL; allowed: postgresql://user:password@host:port/database?sslmode=...")
+	} else if _, err := pgdsn.Split(s.App.PostgresDSN.value); err != nil {
+		// The same split postgres_exporter's files are made of, so a DSN
+		// accepted here cannot fail at deployment. pgdsn errors never quote
+		// the DSN.
+		p.addf("postgresDsn", "is not usable (%v); allowed: postgresql://user:password@host:port/database?sslmode=...", err)
 	}
 
 	s.AlertsEnabled = p.boolean("alertsEnabled")
@@ -334,17 +352,31 @@ func Parse(stack string, values map[string]string, secret map[string]bool) (Sett
 	return s, nil
 }
 
-func (p *parser) uniquePorts() {
-	seen := map[string]string{}
-	for _, k := range Keys {
-		if !strings.HasSuffix(k.Name, "Port") || k.Name == "smtpPort" {
+// uniquePorts reports a host port given to two services. It compares the
+// parsed numbers ("09090" and "9090" are the same port); values that did not
+// parse are already reported by port.
+func (p *parser) uniquePorts(ports Ports) {
+	seen := map[int]string{}
+	for _, kp := range []struct {
+		key  string
+		port int
+	}{
+		{"grafanaPort", ports.Grafana}, {"prometheusPort", ports.Prometheus}, {"alertmanagerPort", ports.Alertmanager},
+		{"lokiPort", ports.Loki}, {"alloyPort", ports.Alloy}, {"nodeExporterPort", ports.NodeExporter},
+		{"postgresExporterPort", ports.PostgresExporter}, {"cadvisorPort", ports.Cadvisor},
+	} {
+		if kp.port < 1 || kp.port > 65535 {
 			continue
 		}
-		v := p.str(k.Name)
-		if other, ok := seen[v]; ok {
-			p.addf(k.Name, "%q is already used by %s; allowed: a port no other service uses", v, other)
+		if other, ok := seen[kp.port]; ok {
+			p.addf(kp.key, "%d is already used by %s; allowed: a port no other service uses", kp.port, other)
 			continue
 		}
-		seen[v] = k.Name
+		seen[kp.port] = kp.key
 	}
+}
+
+func hasPassword(u *url.Userinfo) bool {
+	_, ok := u.Password()
+	return ok
 }

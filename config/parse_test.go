@@ -1,0 +1,211 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+const (
+	testDSN          = "postgresql://monitor:dsn-pass-7Qx@postgres:5432/koprogo?sslmode=disable"
+	testSMTPPassword = "smtp-pass-9Kd"
+	testAdminPass    = "admin-pass-long-enough-3Zr"
+	testDeadMansURL  = "https://hc-ping.example/uuid-secret-5Wm"
+)
+
+// valid returns a minimal valid configuration: defaults plus the required keys.
+func valid() (map[string]string, map[string]bool) {
+	return map[string]string{
+			"postgresDsn":  testDSN,
+			"smtpHost":     "smtp.example.com",
+			"smtpFrom":     "alerts@example.com",
+			"smtpTo":       "ops@example.com,oncall@example.com",
+			"smtpUsername": "alerts@example.com",
+			"smtpPassword": testSMTPPassword,
+		}, map[string]bool{
+			"postgresDsn":  true,
+			"smtpPassword": true,
+		}
+}
+
+func problemsOf(t *testing.T, values map[string]string, secret map[string]bool) []string {
+	t.Helper()
+	_, err := Parse("test", values, secret)
+	if err == nil {
+		return nil
+	}
+	var p Problems
+	if !errors.As(err, &p) {
+		t.Fatalf("Parse returned %T, want Problems: %v", err, err)
+	}
+	return p
+}
+
+func TestValidConfigurationParses(t *testing.T) {
+	v, sec := valid()
+	s, err := Parse("prod", v, sec)
+	if err != nil {
+		t.Fatalf("valid configuration rejected:\n%v", err)
+	}
+	if s.BindAddress != "127.0.0.1" || s.Ports.Grafana != 3001 || s.Images != DefaultImages || !s.ProtectVolumes {
+		t.Fatalf("defaults not applied: %+v", s)
+	}
+	if len(s.SMTP.To) != 2 || !s.App.PostgresDSN.IsSet() || s.Grafana.AdminPassword.IsSet() {
+		t.Fatalf("values not read: %+v", s)
+	}
+}
+
+// Each case changes a valid configuration and lists the exact messages.
+func TestParseReportsExactProblems(t *testing.T) {
+	cases := []struct {
+		name   string
+		set    map[string]string // "" deletes the key
+		secret map[string]bool
+		want   []string
+	}{
+		{"port out of range", map[string]string{"grafanaPort": "70000"}, nil,
+			[]string{`grafanaPort: "70000" is out of range; allowed: a whole number from 1 to 65535`}},
+		{"port not a number", map[string]string{"lokiPort": "loki"}, nil,
+			[]string{`lokiPort: "loki" is out of range; allowed: a whole number from 1 to 65535`}},
+		{"duplicate port", map[string]string{"lokiPort": "9090"}, nil,
+			[]string{`lokiPort: 9090 is already used by prometheusPort; allowed: a port no other service uses`}},
+		{"duplicate port spelt differently", map[string]string{"cadvisorPort": "03001"}, nil,
+			[]string{`cadvisorPort: 3001 is already used by grafanaPort; allowed: a port no other service uses`}},
+		{"bad e-mail", map[string]string{"smtpFrom": "alerts", "smtpTo": "ops@example.com,Ops <ops@example.com>"}, nil,
+			[]string{
+				`smtpFrom: "alerts" is not an e-mail address; allowed: name@domain`,
+				`smtpTo: "Ops <ops@example.com>" is not an e-mail address; allowed: name@domain`,
+			}},
+		{"weak admin password", map[string]string{"grafanaAdminPassword": "short-pw"}, map[string]bool{"grafanaAdminPassword": true},
+			[]string{`grafanaAdminPassword: is too short; allowed: at least 20 characters, or unset to generate one`}},
+		{"memory budget exceeded", map[string]string{"prometheusMemoryMb": "2000"}, nil,
+			[]string{`memoryBudgetMb: the memory limits add up to 3120 MiB, over the budget of 1792 MiB; lower a *MemoryMb key or raise memoryBudgetMb`}},
+		{"invalid memory limit is not summed", map[string]string{"lokiMemoryMb": "lots"}, nil,
+			[]string{`lokiMemoryMb: "lots" is out of range; allowed: a whole number from 128 to 65536`}},
+		{"image without tag", map[string]string{"grafanaImage": "grafana/grafana"}, nil,
+			[]string{`grafanaImage: "grafana/grafana" is not a pinned image; allowed: repository:tag with an explicit version (not latest) or repository@sha256:<digest>`}},
+		{"image latest", map[string]string{"lokiImage": "grafana/loki:latest"}, nil,
+			[]string{`lokiImage: "grafana/loki:latest" is not a pinned image; allowed: repository:tag with an explicit version (not latest) or repository@sha256:<digest>`}},
+		{"smtp host missing with alerts on", map[string]string{"smtpHost": ""}, nil,
+			[]string{`smtpHost: is required when alertsEnabled is true; set the SMTP server's host name or set alertsEnabled to false`}},
+		{"smtp host with port", map[string]string{"smtpHost": "smtp.example.com:587"}, nil,
+			[]string{`smtpHost: "smtp.example.com:587" is not a host name; allowed: a host name without port or scheme (the port is smtpPort)`}},
+		{"smtp user without password", map[string]string{"smtpPassword": ""}, nil,
+			[]string{"smtpPassword: is required when smtpUsername is set; set it with `pulumi config set --secret smtpPassword`"}},
+		{"negative log retention", map[string]string{"logRetentionDays": "-3"}, nil,
+			[]string{`logRetentionDays: "-3" is out of range; allowed: a whole number from 1 to 3650`}},
+		{"negative metrics retention", map[string]string{"metricsRetentionTime": "-30d", "metricsRetentionSize": "-1GB"}, nil,
+			[]string{
+				`metricsRetentionTime: "-30d" is not a retention time; allowed: a positive Prometheus duration such as 15d or 30d`,
+				`metricsRetentionSize: "-1GB" is not a size; allowed: a positive size such as 512MB or 8GB`,
+			}},
+		{"docker host tcp", map[string]string{"dockerHost": "tcp://10.0.0.5:2375"}, nil,
+			[]string{`dockerHost: "tcp://10.0.0.5:2375" is not a Docker host; allowed: ssh://user@host[:port], unix:///path/to/docker.sock, or empty for the local socket`}},
+		{"docker host ssh without user", map[string]string{"dockerHost": "ssh://vps.example.com"}, nil,
+			[]string{`dockerHost: "ssh://vps.example.com" is not a Docker host; allowed: ssh://user@host[:port], unix:///path/to/docker.sock, or empty for the local socket`}},
+		{"docker host with password", map[string]string{"dockerHost": "ssh://deploy:hunter2@vps.example.com"}, nil,
+			[]string{`dockerHost: contains a password; allowed: ssh://user@host[:port], unix:///path/to/docker.sock, or empty for the local socket, authenticated with an SSH key (ssh-agent or dockerSshOpts -i)`}},
+		{"bad ssh opts", map[string]string{"dockerSshOpts": "-i ~/.ssh/key"}, nil,
+			[]string{`dockerSshOpts: "-i ~/.ssh/key" is not a JSON list of strings`}},
+		{"secret in plain text", nil, map[string]bool{"postgresDsn": false},
+			[]string{"postgresDsn: is stored in plain text; set it with `pulumi config set --secret postgresDsn`"}},
+		{"dsn missing", map[string]string{"postgresDsn": ""}, nil,
+			[]string{"postgresDsn: is required; set it with `pulumi config set --secret postgresDsn 'postgresql://user:password@host:5432/db?sslmode=disable'`"}},
+		{"dsn not postgres", map[string]string{"postgresDsn": "mysql://u:p@db/app"}, nil,
+			[]string{`postgresDsn: is not usable (pgdsn: the DSN must start with postgresql:// or postgres://); allowed: postgresql://user:password@host:port/database?sslmode=...`}},
+		{"unknown key", map[string]string{"grafanaPortt": "3001"}, nil,
+			[]string{`grafanaPortt: is not a known key; see the configuration table in README.md`}},
+		{"bind address not an IP", map[string]string{"bindAddress": "localhost"}, nil,
+			[]string{`bindAddress: "localhost" is not an IP address; allowed: 127.0.0.1 (recommended) or another address of the host`}},
+		{"bad name prefix", map[string]string{"namePrefix": "KoproGo_Mon"}, nil,
+			[]string{`namePrefix: "KoproGo_Mon" is not a valid name prefix; allowed: lower-case letters, digits and '-', at most 40 characters`}},
+		{"bad app network", map[string]string{"appNetwork": "my net"}, nil,
+			[]string{`appNetwork: "my net" is not a Docker network name; allowed: letters, digits, '_', '.', '-', or empty to join none`}},
+		{"percent out of range", map[string]string{"alertCpuHighPercent": "150"}, nil,
+			[]string{`alertCpuHighPercent: "150" is out of range; allowed: a number above 0 and below 100`}},
+		{"bad boolean", map[string]string{"protectVolumes": "yes"}, nil,
+			[]string{`protectVolumes: "yes" is not a boolean; allowed: true or false`}},
+		{"bad scrape target", map[string]string{"traefikMetricsTarget": "http://traefik:8082"}, nil,
+			[]string{`traefikMetricsTarget: "http://traefik:8082" is not a scrape target; allowed: host:port`}},
+		{"bad grafana url", map[string]string{"grafanaRootUrl": "grafana.example.com"}, nil,
+			[]string{`grafanaRootUrl: "grafana.example.com" is not a URL; allowed: http(s)://host[:port][/path]`}},
+		{"bad dead man url", map[string]string{"deadMansSwitchUrl": "hc-ping.example/abc"}, map[string]bool{"deadMansSwitchUrl": true},
+			[]string{`deadMansSwitchUrl: is not a URL; allowed: http(s)://host/path`}},
+		// Every problem at once, not the first one.
+		{"several problems", map[string]string{"grafanaPort": "0", "smtpFrom": "x", "unknownKey": "1"}, map[string]bool{"postgresDsn": false},
+			[]string{
+				`unknownKey: is not a known key; see the configuration table in README.md`,
+				`grafanaPort: "0" is out of range; allowed: a whole number from 1 to 65535`,
+				"postgresDsn: is stored in plain text; set it with `pulumi config set --secret postgresDsn`",
+				`smtpFrom: "x" is not an e-mail address; allowed: name@domain`,
+			}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			v, sec := valid()
+			for k, val := range tc.set {
+				if val == "" {
+					delete(v, k)
+				} else {
+					v[k] = val
+				}
+			}
+			for k, b := range tc.secret {
+				sec[k] = b
+			}
+			got := problemsOf(t, v, sec)
+			if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
+				t.Fatalf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+			}
+		})
+	}
+}
+
+// No problem message, and no formatting of Settings, may contain a secret's
+// value, whatever is wrong with it.
+func TestMessagesNeverContainSecrets(t *testing.T) {
+	secrets := map[string]string{
+		"postgresDsn":          "mysql://monitor:dsn-pass-7Qx@postgres/app#dsn-frag-2Lp",
+		"smtpPassword":         testSMTPPassword,
+		"grafanaAdminPassword": "short-4Tn",
+		"deadMansSwitchUrl":    "hc-ping.example/uuid-secret-5Wm",
+	}
+	needles := []string{"dsn-pass-7Qx", "dsn-frag-2Lp", testSMTPPassword, "short-4Tn", "uuid-secret-5Wm"}
+	for _, plain := range []bool{false, true} {
+		v, sec := valid()
+		for k, val := range secrets {
+			v[k] = val
+			sec[k] = !plain
+		}
+		v["dockerHost"] = "ssh://deploy:host-pass-8Vb@vps.example.com"
+		needles := append(needles, "host-pass-8Vb")
+		got := problemsOf(t, v, sec)
+		if len(got) < len(secrets) {
+			t.Fatalf("expected a problem per bad secret, got %q", got)
+		}
+		for _, msg := range got {
+			for _, n := range needles {
+				if strings.Contains(msg, n) {
+					t.Errorf("message leaks a secret: %q", msg)
+				}
+			}
+		}
+	}
+
+	v, sec := valid()
+	v["grafanaAdminPassword"], sec["grafanaAdminPassword"] = testAdminPass, true
+	v["deadMansSwitchUrl"], sec["deadMansSwitchUrl"] = testDeadMansURL, true
+	s, err := Parse("prod", v, sec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"%v", "%+v", "%#v", "%s"} {
+		out := fmt.Sprintf(f, s)
+		for _, n := range []string{testDSN, "dsn-pass-7Qx", testSMTPPassword, testAdminPass, testDeadMansURL} {
+			if strings.Contains(out, n) {
+				t.Errorf("fmt %s of Settings leaks a secret", f)
+			}
+		}
+	}
+}
