@@ -64,12 +64,12 @@ func hostRules(t config.Thresholds) []Rule {
 			Expr:        `up{` + ne + `} == 0 or absent(up{` + ne + `})`,
 			For:         2 * time.Minute,
 			Summary:     `node_exporter is down`,
-			Description: `Prometheus cannot scrape node_exporter ({{ $labels.instance }}): no host metrics, no backup timestamp. Host and backup alerts are inhibited meanwhile.`,
+			Description: `Prometheus cannot scrape node_exporter: no host metrics, no backup timestamp. Host and backup alerts are inhibited meanwhile.`,
 			Threshold:   "up == 0 or no series",
 		},
 		{
 			Name: "HostCpuHigh", Severity: Warning, Component: Host,
-			Expr:        `100 * (1 - avg by (instance) (rate(node_cpu_seconds_total{` + ne + `,mode=~"idle|iowait|steal"}[5m]))) > ` + num(t.CPUHighPercent),
+			Expr:        `100 * (1 - sum by (instance) (rate(node_cpu_seconds_total{` + ne + `,mode=~"idle|iowait|steal"}[5m])) / ` + cores + `) > ` + num(t.CPUHighPercent),
 			For:         15 * time.Minute,
 			Summary:     `CPU busy on {{ $labels.instance }}`,
 			Description: `CPU busy at {{ $value | printf "%.1f" }}% on {{ $labels.instance }} for 15 minutes (iowait and steal not counted as busy); threshold ` + num(t.CPUHighPercent) + `%.`,
@@ -89,8 +89,8 @@ func hostRules(t config.Thresholds) []Rule {
 		diskLow(Critical, t.DiskFreePercent*diskCriticalFactor, 2*time.Minute),
 		{
 			Name: "HostDiskFillingUp", Severity: Warning, Component: Host,
-			Expr: `predict_linear(node_filesystem_avail_bytes` + fs + `[6h], 24 * 3600) < 0` +
-				fmt.Sprintf(` and 100 * node_filesystem_avail_bytes%s / node_filesystem_size_bytes%s < %d`, fs, fs, diskFillFreePercent),
+			Expr: fmt.Sprintf(`100 * node_filesystem_avail_bytes%s / node_filesystem_size_bytes%s < %d`, fs, fs, diskFillFreePercent) +
+				` and predict_linear(node_filesystem_avail_bytes` + fs + `[6h], 24 * 3600) < 0`,
 			For:         time.Hour,
 			Summary:     `Disk filling up on {{ $labels.instance }} ({{ $labels.mountpoint }})`,
 			Description: `{{ $labels.mountpoint }} ({{ $labels.device }}) on {{ $labels.instance }} is {{ $value | printf "%.1f" }}% free and will be full within 24 hours at the rate of the last 6 hours.`,
@@ -165,7 +165,7 @@ func containerRules(critical []string) []Rule {
 			Name: "ContainerRestarting", Severity: Warning, Component: Container,
 			Expr:        `changes(container_start_time_seconds` + named + `[15m]) >= ` + num(containerRestarts),
 			Summary:     `Container {{ $labels.name }} is restarting`,
-			Description: `Container {{ $labels.name }} started {{ $value }} times in the last 15 minutes (crash loop?).`,
+			Description: `Container {{ $labels.name }} restarted {{ $value }} times in the last 15 minutes (crash loop?).`,
 			Threshold:   fmt.Sprintf(">= %d restarts in 15 m", containerRestarts),
 		},
 		{
@@ -312,7 +312,7 @@ func appRules(t config.Thresholds) []Rule {
 			Expr:        `up{` + job(topology.Backend) + `} == 0 or absent(up{` + job(topology.Backend) + `})`,
 			For:         2 * time.Minute,
 			Summary:     `KoproGo backend is down`,
-			Description: `Prometheus cannot reach the backend's metrics endpoint ({{ $labels.instance }}): the backend is down or unreachable on the application network.`,
+			Description: `Prometheus cannot reach the backend's metrics endpoint: the backend is down or unreachable on the application network.`,
 			Threshold:   "up == 0 or no series",
 		},
 		{

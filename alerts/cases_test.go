@@ -1,0 +1,580 @@
+package alerts
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/koprogo/koprogo-monitoring/config"
+)
+
+// A case is one promtool alert_rule_test: synthetic input series, one
+// evaluation time, and every alert of that name expected to be firing then
+// (none for a quiet case). Values are derived from the stack's thresholds so
+// that the same cases prove the rules rendered for every stack: a firing case
+// sits past the threshold, a quiet case just inside it.
+type ruleCase struct {
+	name  string // what the case shows
+	alert string
+	at    time.Duration
+	input []series
+	exp   []expAlert
+}
+
+type series struct{ metric, values string }
+
+type expAlert struct {
+	severity    string
+	labels      map[string]string // labels of the result vector (not severity/component)
+	summary     string
+	description string
+}
+
+func s(metric, values string) series { return series{metric, values} }
+
+// f formats a float for promtool's series notation (no exponent: "1e+08"
+// would read as an expanding-series operator).
+func f(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+
+// above and below are values a few points past and short of a percentage
+// threshold, staying within 0..100.
+func above(th float64) float64 { return th + math.Min(5, (100-th)/2) }
+func below(th float64) float64 { return th - math.Min(5, th/2) }
+
+const (
+	ne = `job="node-exporter",instance="vps:9100"`
+	ca = `job="cadvisor",instance="cadvisor:8080"`
+	pe = `job="postgres-exporter",instance="postgres-exporter:9187"`
+	tr = `job="traefik",instance="traefik:8082"`
+	pr = `job="prometheus",instance="prometheus:9090"`
+	am = `job="alertmanager",instance="alertmanager:9093"`
+)
+
+func lbl(kv ...string) map[string]string {
+	m := map[string]string{}
+	for i := 0; i < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return m
+}
+
+// downCases prove an "up == 0 or absent" rule: firing when the target is
+// down, firing when its series is missing altogether, quiet during a blip
+// shorter than the rule's for.
+func downCases(alert, sev, jobName, instance string, hold time.Duration, summary, description string) []ruleCase {
+	up := `up{job="` + jobName + `",instance="` + instance + `"}`
+	blipMinutes := int(hold/time.Minute) - 1
+	return []ruleCase{
+		{name: "target down", alert: alert, at: hold + 3*time.Minute,
+			input: []series{s(up, "0x20")},
+			exp:   []expAlert{{sev, lbl("job", jobName, "instance", instance), summary, description}}},
+		{name: "target never scraped", alert: alert, at: hold + 3*time.Minute,
+			input: []series{s(`up{job="some-other",instance="x:1"}`, "1x20")},
+			exp:   []expAlert{{sev, lbl("job", jobName), summary, description}}},
+		{name: "down for less than for", alert: alert, at: time.Duration(3+blipMinutes) * time.Minute,
+			input: []series{s(up, "1x3 "+strings.Repeat("0 ", blipMinutes)+"1x20")}},
+	}
+}
+
+func cases(st config.Settings) []ruleCase {
+	t := st.Thresholds
+	var cs []ruleCase
+	add := func(c ...ruleCase) { cs = append(cs, c...) }
+
+	// --- host -------------------------------------------------------------
+	add(downCases("NodeExporterDown", Critical, "node-exporter", "vps:9100", 2*time.Minute,
+		"node_exporter is down",
+		"Prometheus cannot scrape node_exporter: no host metrics, no backup timestamp. Host and backup alerts are inhibited meanwhile.")...)
+
+	cpu := func(busy float64) []series {
+		// Two CPUs; per minute each spends busy% in user, the rest in idle
+		// and iowait (iowait counts as not busy).
+		var out []series
+		for _, c := range []string{"0", "1"} {
+			out = append(out,
+				s(`node_cpu_seconds_total{`+ne+`,cpu="`+c+`",mode="user"}`, "0+"+f(busy*0.6)+"x40"),
+				s(`node_cpu_seconds_total{`+ne+`,cpu="`+c+`",mode="iowait"}`, "0+3x40"),
+				s(`node_cpu_seconds_total{`+ne+`,cpu="`+c+`",mode="idle"}`, "0+"+f((100-busy)*0.6-3)+"x40"))
+		}
+		return out
+	}
+	cpuDesc := func(v float64) string {
+		return fmt.Sprintf("CPU busy at %.1f%% on vps:9100 for 15 minutes (iowait and steal not counted as busy); threshold %s%%.", v, num(t.CPUHighPercent))
+	}
+	add(
+		ruleCase{name: "busy above threshold", alert: "HostCpuHigh", at: 25 * time.Minute, input: cpu(above(t.CPUHighPercent)),
+			exp: []expAlert{{Warning, lbl("instance", "vps:9100"), "CPU busy on vps:9100", cpuDesc(above(t.CPUHighPercent))}}},
+		ruleCase{name: "busy just below threshold", alert: "HostCpuHigh", at: 25 * time.Minute, input: cpu(below(t.CPUHighPercent))},
+	)
+
+	mem := func(used float64) []series {
+		return []series{
+			s(`node_memory_MemTotal_bytes{`+ne+`}`, "8e9x30"),
+			s(`node_memory_MemAvailable_bytes{`+ne+`}`, f((100-used)/100*8e9)+"x30"),
+		}
+	}
+	add(
+		ruleCase{name: "used above threshold", alert: "HostMemoryHigh", at: 15 * time.Minute, input: mem(above(t.MemoryHighPercent)),
+			exp: []expAlert{{Warning, ne2("vps:9100"), "Memory nearly exhausted on vps:9100",
+				fmt.Sprintf("%.1f%% of memory in use (MemAvailable-based) on vps:9100; threshold %s%%.", above(t.MemoryHighPercent), num(t.MemoryHighPercent))}}},
+		ruleCase{name: "used just below threshold", alert: "HostMemoryHigh", at: 15 * time.Minute, input: mem(below(t.MemoryHighPercent))},
+	)
+
+	warnFree, critFree := t.DiskFreePercent, t.DiskFreePercent*diskCriticalFactor
+	rootFS := ne + `,mountpoint="/",fstype="ext4",device="/dev/sda1"`
+	disk := func(free float64) []series {
+		return []series{
+			s(`node_filesystem_size_bytes{`+rootFS+`}`, "100e9x20"),
+			s(`node_filesystem_avail_bytes{`+rootFS+`}`, f(free*1e9)+"x20"),
+			// Without --path.rootfs node_exporter would report the container's
+			// overlay as "/": it must be ignored.
+			s(`node_filesystem_size_bytes{`+ne+`,mountpoint="/",fstype="overlay",device="overlay"}`, "100e9x20"),
+			s(`node_filesystem_avail_bytes{`+ne+`,mountpoint="/",fstype="overlay",device="overlay"}`, "1e9x20"),
+		}
+	}
+	diskAlert := func(sev string, free, th float64) expAlert {
+		return expAlert{sev, lbl("job", "node-exporter", "instance", "vps:9100", "mountpoint", "/", "fstype", "ext4", "device", "/dev/sda1"),
+			"Disk space low on vps:9100 (/)",
+			fmt.Sprintf("Only %.1f%% free on / (/dev/sda1) of vps:9100; %s below %s%%.", free, sev, num(th))}
+	}
+	between := (warnFree + critFree) / 2
+	add(
+		ruleCase{name: "free between the critical and warning thresholds", alert: "HostDiskSpaceLow", at: 10 * time.Minute, input: disk(between),
+			exp: []expAlert{diskAlert(Warning, between, warnFree)}},
+		ruleCase{name: "free below the critical threshold", alert: "HostDiskSpaceLow", at: 10 * time.Minute, input: disk(critFree / 2),
+			exp: []expAlert{diskAlert(Warning, critFree/2, warnFree), diskAlert(Critical, critFree/2, critFree)}},
+		ruleCase{name: "free just above the warning threshold; overlay ignored", alert: "HostDiskSpaceLow", at: 10 * time.Minute, input: disk(above(warnFree))},
+	)
+
+	fill := func(dropPerMinute float64) []series {
+		return []series{
+			s(`node_filesystem_size_bytes{`+rootFS+`}`, "100e9x100"),
+			s(`node_filesystem_avail_bytes{`+rootFS+`}`, "30e9-"+f(dropPerMinute)+"x100"),
+		}
+	}
+	add(
+		// 100 MB/min from 30 GB: empty in 5 hours.
+		ruleCase{name: "full within hours", alert: "HostDiskFillingUp", at: 65 * time.Minute, input: fill(1e8),
+			exp: []expAlert{{Warning, lbl("job", "node-exporter", "instance", "vps:9100", "mountpoint", "/", "fstype", "ext4", "device", "/dev/sda1"),
+				"Disk filling up on vps:9100 (/)",
+				"/ (/dev/sda1) on vps:9100 is 23.5% free and will be full within 24 hours at the rate of the last 6 hours."}}},
+		// 15 MB/min from 30 GB: empty in 33 hours, beyond the 24 h horizon.
+		ruleCase{name: "full in more than 24 hours", alert: "HostDiskFillingUp", at: 65 * time.Minute, input: fill(1.5e7)},
+	)
+
+	ro := func(v string) []series {
+		return []series{
+			s(`node_filesystem_readonly{`+rootFS+`}`, v+"x10"),
+			s(`node_filesystem_readonly{`+ne+`,mountpoint="/snap/core",fstype="squashfs",device="/dev/loop0"}`, "1x10"),
+		}
+	}
+	add(
+		ruleCase{name: "root remounted read-only", alert: "HostFilesystemReadOnly", at: 5 * time.Minute, input: ro("1"),
+			exp: []expAlert{{Critical, lbl("job", "node-exporter", "instance", "vps:9100", "mountpoint", "/", "fstype", "ext4", "device", "/dev/sda1"),
+				"Read-only filesystem on vps:9100 (/)",
+				"/ (/dev/sda1) on vps:9100 is mounted read-only, usually the kernel's reaction to an I/O error: writes (PostgreSQL, Prometheus) fail."}}},
+		ruleCase{name: "root writable, squashfs snap ignored", alert: "HostFilesystemReadOnly", at: 5 * time.Minute, input: ro("0")},
+	)
+
+	load := func(perCore float64) []series {
+		return []series{
+			s(`node_load15{`+ne+`}`, f(perCore*2)+"x30"),
+			s(`node_cpu_seconds_total{`+ne+`,cpu="0",mode="idle"}`, "0+30x30"),
+			s(`node_cpu_seconds_total{`+ne+`,cpu="1",mode="idle"}`, "0+30x30"),
+		}
+	}
+	add(
+		ruleCase{name: "load per core above", alert: "HostLoadHigh", at: 20 * time.Minute, input: load(loadPerCore + 0.2),
+			exp: []expAlert{{Warning, lbl("instance", "vps:9100"), "High load on vps:9100",
+				fmt.Sprintf("15-minute load average is %.2f per core on vps:9100; threshold %s.", loadPerCore+0.2, num(loadPerCore))}}},
+		ruleCase{name: "load per core just below", alert: "HostLoadHigh", at: 20 * time.Minute, input: load(loadPerCore - 0.1)},
+	)
+
+	add(
+		ruleCase{name: "one OOM kill", alert: "HostOomKill", at: 12 * time.Minute,
+			input: []series{s(`node_vmstat_oom_kill{`+ne+`}`, "0x10 1x10")},
+			exp: []expAlert{{Warning, ne2("vps:9100"), "OOM kill on vps:9100",
+				"The kernel killed about 1 process(es) for lack of memory on vps:9100 in the last 10 minutes."}}},
+		ruleCase{name: "old OOM kills only", alert: "HostOomKill", at: 12 * time.Minute,
+			input: []series{s(`node_vmstat_oom_kill{`+ne+`}`, "3x20")}},
+	)
+
+	add(
+		ruleCase{name: "clock 60ms behind", alert: "HostClockSkew", at: 15 * time.Minute,
+			input: []series{s(`node_timex_offset_seconds{`+ne+`}`, "-0.06x20")},
+			exp: []expAlert{{Warning, ne2("vps:9100"), "Clock skew on vps:9100",
+				"The clock of vps:9100 is off by 60ms; threshold 0.05 s. TLS, token expiry and log ordering depend on it."}}},
+		ruleCase{name: "clock 40ms ahead", alert: "HostClockSkew", at: 15 * time.Minute,
+			input: []series{s(`node_timex_offset_seconds{`+ne+`}`, "0.04x20")}},
+	)
+
+	add(
+		ruleCase{name: "unsynchronised", alert: "HostClockNotSynchronised", at: 20 * time.Minute,
+			input: []series{s(`node_timex_sync_status{`+ne+`}`, "0x30")},
+			exp: []expAlert{{Warning, ne2("vps:9100"), "Clock not synchronised on vps:9100",
+				"The kernel reports the clock of vps:9100 as unsynchronised (NTP not running or unreachable)."}}},
+		ruleCase{name: "one unsynchronised sample", alert: "HostClockNotSynchronised", at: 15 * time.Minute,
+			input: []series{s(`node_timex_sync_status{`+ne+`}`, "1x5 0 1x20")}},
+	)
+
+	add(
+		// promtool's clock starts at 0: booted at 600 s, evaluated at 1200 s.
+		ruleCase{name: "booted 10 minutes ago", alert: "HostRebooted", at: 20 * time.Minute,
+			input: []series{s(`node_boot_time_seconds{`+ne+`}`, "600x30")},
+			exp: []expAlert{{Info, ne2("vps:9100"), "vps:9100 rebooted", "vps:9100 booted 10m 0s ago."}}},
+		ruleCase{name: "booted 16 minutes ago", alert: "HostRebooted", at: 20 * time.Minute,
+			input: []series{s(`node_boot_time_seconds{`+ne+`}`, "240x30")}},
+	)
+
+	// --- containers ---------------------------------------------------------
+	add(downCases("CadvisorDown", Warning, "cadvisor", "cadvisor:8080", 2*time.Minute,
+		"cAdvisor is down",
+		"Prometheus cannot scrape cAdvisor: no container metrics. Container alerts are inhibited meanwhile.")...)
+
+	if crit := st.App.CriticalContainers; len(crit) > 0 {
+		seen := func(name, values string) series {
+			return s(`container_last_seen{`+ca+`,name="`+name+`",id="/docker/`+name+`"}`, values)
+		}
+		missingDesc := func(name string) expAlert {
+			return expAlert{Critical, lbl("name", name), "Critical container " + name + " is missing",
+				"Container " + name + " is not running: cAdvisor has not seen it for over 120 seconds, or never (stopped, removed or renamed)."}
+		}
+		// container_last_seen is a timestamp: a running container's value
+		// follows the clock (60 per minute from promtool's time 0).
+		var fire, quiet []series
+		exp := []expAlert{missingDesc(crit[0])} // crit[0] has no series at all
+		for i, n := range crit[1:] {
+			if i == len(crit)-2 {
+				fire = append(fire, seen(n, "0+60x3 180x20")) // stopped at 3m
+				exp = append(exp, missingDesc(n))
+			} else {
+				fire = append(fire, seen(n, "0+60x20"))
+			}
+		}
+		for _, n := range crit {
+			quiet = append(quiet, seen(n, "-90+60x20")) // 90 s behind: within 120 s
+		}
+		fire = append(fire, seen("not-critical", "0+60x3"))
+		add(
+			ruleCase{name: "one critical container absent, one stale", alert: "ContainerMissing", at: 10 * time.Minute, input: fire, exp: exp},
+			ruleCase{name: "all seen recently, a non-critical one gone", alert: "ContainerMissing", at: 10 * time.Minute, input: quiet},
+		)
+	}
+
+	start := `container_start_time_seconds{` + ca + `,name="backend",id="/docker/abc"}`
+	add(
+		ruleCase{name: "two restarts in 15 minutes", alert: "ContainerRestarting", at: 10 * time.Minute,
+			input: []series{s(start, "100x3 400x3 700x10")},
+			exp: []expAlert{{Warning, lbl("job", "cadvisor", "instance", "cadvisor:8080", "name", "backend", "id", "/docker/abc"),
+				"Container backend is restarting", "Container backend restarted 2 times in the last 15 minutes (crash loop?)."}}},
+		ruleCase{name: "one restart", alert: "ContainerRestarting", at: 10 * time.Minute,
+			input: []series{s(start, "100x3 400x10")}},
+	)
+
+	cmem := func(pct float64) []series {
+		return []series{
+			s(`container_spec_memory_limit_bytes{`+ca+`,name="backend",id="/docker/abc"}`, "512e6x20"),
+			s(`container_memory_working_set_bytes{`+ca+`,name="backend",id="/docker/abc"}`, f(pct/100*512e6)+"x20"),
+			// No limit: cAdvisor reports 0, the container is left out.
+			s(`container_spec_memory_limit_bytes{`+ca+`,name="nolimit",id="/docker/def"}`, "0x20"),
+			s(`container_memory_working_set_bytes{`+ca+`,name="nolimit",id="/docker/def"}`, "9e9x20"),
+		}
+	}
+	add(
+		ruleCase{name: "95% of the limit", alert: "ContainerMemoryNearLimit", at: 15 * time.Minute, input: cmem(95),
+			exp: []expAlert{{Warning, lbl("instance", "cadvisor:8080", "name", "backend"), "Container backend near its memory limit",
+				"Container backend uses 95.0% of its memory limit; at 100% the kernel OOM-kills it."}}},
+		ruleCase{name: "88% of the limit, unlimited container ignored", alert: "ContainerMemoryNearLimit", at: 15 * time.Minute, input: cmem(88)},
+	)
+
+	throttle := func(pct float64) []series {
+		return []series{
+			s(`container_cpu_cfs_periods_total{`+ca+`,name="backend",id="/docker/abc"}`, "0+600x30"),
+			s(`container_cpu_cfs_throttled_periods_total{`+ca+`,name="backend",id="/docker/abc"}`, "0+"+f(6*pct)+"x30"),
+		}
+	}
+	add(
+		ruleCase{name: "30% of periods throttled", alert: "ContainerCpuThrottled", at: 25 * time.Minute, input: throttle(30),
+			exp: []expAlert{{Warning, lbl("instance", "cadvisor:8080", "name", "backend"), "Container backend CPU-throttled",
+				"Container backend was throttled in 30.0% of its CPU periods over 15 minutes: its CPU limit is too low for its load."}}},
+		ruleCase{name: "24% of periods throttled", alert: "ContainerCpuThrottled", at: 25 * time.Minute, input: throttle(24)},
+	)
+
+	// --- postgres -----------------------------------------------------------
+	add(downCases("PostgresExporterDown", Critical, "postgres-exporter", "postgres-exporter:9187", 2*time.Minute,
+		"postgres_exporter is down",
+		"Prometheus cannot scrape postgres_exporter: the state of PostgreSQL is unknown. The other PostgreSQL alerts are inhibited meanwhile.")...)
+
+	pgDown := expAlert{Critical, nil, "PostgreSQL is down",
+		"postgres_exporter cannot connect to PostgreSQL (pg_up is 0 or missing): the application has no database."}
+	withLabels := func(a expAlert, l map[string]string) expAlert { a.labels = l; return a }
+	add(
+		ruleCase{name: "pg_up 0", alert: "PostgresDown", at: 5 * time.Minute,
+			input: []series{s(`pg_up{`+pe+`}`, "0x10")},
+			exp:   []expAlert{withLabels(pgDown, lbl("job", "postgres-exporter", "instance", "postgres-exporter:9187"))}},
+		ruleCase{name: "no pg_up series (exporter gone)", alert: "PostgresDown", at: 5 * time.Minute,
+			input: []series{s(`up{`+pe+`}`, "0x10")},
+			exp:   []expAlert{withLabels(pgDown, lbl("job", "postgres-exporter"))}},
+		ruleCase{name: "pg_up 0 for one scrape", alert: "PostgresDown", at: 4 * time.Minute,
+			input: []series{s(`pg_up{`+pe+`}`, "1x3 0 1x5")}},
+	)
+
+	conns := func(pct float64) []series {
+		return []series{
+			s(`pg_settings_max_connections{`+pe+`}`, "200x20"),
+			s(`pg_stat_activity_count{`+pe+`,datname="koprogo",state="active",usename="app",application_name="",backend_type="client backend",wait_event_type="",wait_event=""}`, f(pct*2*0.25)+"x20"),
+			s(`pg_stat_activity_count{`+pe+`,datname="koprogo",state="idle",usename="app",application_name="",backend_type="client backend",wait_event_type="",wait_event=""}`, f(pct*2*0.75)+"x20"),
+		}
+	}
+	add(
+		ruleCase{name: "connections above threshold", alert: "PostgresTooManyConnections", at: 10 * time.Minute, input: conns(above(t.PgConnectionsPercent)),
+			exp: []expAlert{{Warning, lbl("instance", "postgres-exporter:9187"), "PostgreSQL connections near max_connections",
+				fmt.Sprintf("%.1f%% of max_connections in use on postgres-exporter:9187; threshold %s%%. New connections are refused at 100%%.", above(t.PgConnectionsPercent), num(t.PgConnectionsPercent))}}},
+		ruleCase{name: "connections just below threshold", alert: "PostgresTooManyConnections", at: 10 * time.Minute, input: conns(below(t.PgConnectionsPercent))},
+	)
+
+	dl := `pg_stat_database_deadlocks{` + pe + `,datid="16384",datname="koprogo"}`
+	add(
+		ruleCase{name: "one deadlock", alert: "PostgresDeadlocks", at: 12 * time.Minute,
+			input: []series{s(dl, "0x10 1x10")},
+			exp: []expAlert{{Warning, lbl("job", "postgres-exporter", "instance", "postgres-exporter:9187", "datid", "16384", "datname", "koprogo"),
+				"Deadlocks in database koprogo",
+				"About 1 deadlock(s) in database koprogo in the last 10 minutes: PostgreSQL aborted the transactions involved."}}},
+		ruleCase{name: "no new deadlock", alert: "PostgresDeadlocks", at: 12 * time.Minute, input: []series{s(dl, "2x20")}},
+	)
+
+	tx := `pg_stat_activity_max_tx_duration{` + pe + `,datname="koprogo",state="idle in transaction",usename="app",application_name="",backend_type="client backend",wait_event_type="",wait_event=""}`
+	add(
+		ruleCase{name: "transaction open for 10 minutes", alert: "PostgresLongRunningTransaction", at: 10 * time.Minute,
+			input: []series{s(tx, "0+60x20")},
+			exp: []expAlert{{Warning, lbl("instance", "postgres-exporter:9187", "datname", "koprogo"), "Long-running transaction in database koprogo",
+				"A transaction in database koprogo has been open for 10m 0s: it holds locks and blocks vacuum."}}},
+		ruleCase{name: "transaction open for 290 s", alert: "PostgresLongRunningTransaction", at: 10 * time.Minute,
+			input: []series{s(tx, "290x20")}},
+	)
+
+	blocks := func(db string, hitPerMin, readPerMin float64) []series {
+		l := pe + `,datid="1",datname="` + db + `"`
+		return []series{
+			s(`pg_stat_database_blks_hit{`+l+`}`, "0+"+f(hitPerMin)+"x60"),
+			s(`pg_stat_database_blks_read{`+l+`}`, "0+"+f(readPerMin)+"x60"),
+		}
+	}
+	add(
+		// 20 disk reads/s, 85% hits.
+		ruleCase{name: "85% hit ratio under load", alert: "PostgresLowCacheHitRatio", at: 45 * time.Minute, input: blocks("koprogo", 6800, 1200),
+			exp: []expAlert{{Warning, lbl("instance", "postgres-exporter:9187", "datname", "koprogo"), "Low cache hit ratio in database koprogo",
+				"Only 85.0% of block reads in database koprogo hit shared_buffers over 30 minutes: shared_buffers or memory is too small for the working set."}}},
+		// 92% under load; 50% on an idle database (5 reads/s) does not count.
+		ruleCase{name: "92% under load, 50% when idle", alert: "PostgresLowCacheHitRatio", at: 45 * time.Minute,
+			input: append(blocks("koprogo", 13800, 1200), blocks("idle", 300, 300)...)},
+	)
+
+	stmts := func(meanMs float64) []series {
+		// Two statements, 100 calls/min each, means of 0.5x and 1.5x.
+		l := pe + `,datname="koprogo",user="app"`
+		return []series{
+			s(`pg_stat_statements_calls_total{`+l+`,queryid="1"}`, "0+100x40"),
+			s(`pg_stat_statements_seconds_total{`+l+`,queryid="1"}`, "0+"+f(100*0.5*meanMs/1000)+"x40"),
+			s(`pg_stat_statements_calls_total{`+l+`,queryid="2"}`, "0+100x40"),
+			s(`pg_stat_statements_seconds_total{`+l+`,queryid="2"}`, "0+"+f(100*1.5*meanMs/1000)+"x40"),
+		}
+	}
+	slow, fast := t.PgSlowQueryMs*1.2, t.PgSlowQueryMs*0.9
+	add(
+		ruleCase{name: "mean 20% over target", alert: "PostgresSlowQueries", at: 30 * time.Minute, input: stmts(slow),
+			exp: []expAlert{{Warning, lbl("instance", "postgres-exporter:9187", "datname", "koprogo"), "Slow queries in database koprogo",
+				fmt.Sprintf("Mean statement time in database koprogo is %.0f ms over 10 minutes; threshold %s ms.", slow, num(t.PgSlowQueryMs))}}},
+		ruleCase{name: "mean 10% under target", alert: "PostgresSlowQueries", at: 30 * time.Minute, input: stmts(fast)},
+	)
+
+	// --- app ----------------------------------------------------------------
+	add(downCases("BackendDown", Critical, "backend", "backend:8080", 2*time.Minute,
+		"KoproGo backend is down",
+		"Prometheus cannot reach the backend's metrics endpoint: the backend is down or unreachable on the application network.")...)
+
+	reqs := func(service string, okPerMin, errPerMin float64) []series {
+		l := tr + `,service="` + service + `",method="GET",protocol="http"`
+		return []series{
+			s(`traefik_service_requests_total{`+l+`,code="200"}`, "0+"+f(okPerMin)+"x30"),
+			s(`traefik_service_requests_total{`+l+`,code="502"}`, "0+"+f(errPerMin)+"x30"),
+		}
+	}
+	errPct := func(pct float64) []series { return reqs("backend@docker", 600*(100-pct)/100, 600*pct/100) }
+	add(
+		ruleCase{name: "5xx above threshold", alert: "HttpErrorRateHigh", at: 15 * time.Minute, input: errPct(above(t.HTTP5xxPercent)),
+			exp: []expAlert{{Critical, lbl("service", "backend@docker"), "High 5xx rate on backend@docker",
+				fmt.Sprintf("%.1f%% of requests to Traefik service backend@docker fail with 5xx; threshold %s%%.", above(t.HTTP5xxPercent), num(t.HTTP5xxPercent))}}},
+		// 3 requests/min (0.05/s), one failing: too little traffic to judge.
+		ruleCase{name: "5xx just below threshold; a quiet service ignored", alert: "HttpErrorRateHigh", at: 15 * time.Minute,
+			input: append(errPct(below(t.HTTP5xxPercent)), reqs("admin@docker", 2, 1)...)},
+	)
+
+	add(
+		ruleCase{name: "p99 20% over target", alert: "HttpLatencyP99High", at: 20 * time.Minute, input: latency(t.HTTPP99Ms * 1.2),
+			exp: []expAlert{{Warning, lbl("service", "backend@docker"), "Slow responses on backend@docker",
+				fmt.Sprintf("p99 latency of Traefik service backend@docker is %.0f ms; target %s ms.", t.HTTPP99Ms*1.2, num(t.HTTPP99Ms))}}},
+		ruleCase{name: "p99 10% under target", alert: "HttpLatencyP99High", at: 20 * time.Minute, input: latency(t.HTTPP99Ms * 0.9)},
+	)
+
+	cert := func(serial string, days float64) series {
+		return s(`traefik_tls_certs_not_after{`+tr+`,cn="koprogo.com",sans="koprogo.com,www.koprogo.com",serial="`+serial+`"}`, f(days*86400)+"x30")
+	}
+	certAlert := func(sev string, days float64, limit int) expAlert {
+		return expAlert{sev, lbl("cn", "koprogo.com"), "TLS certificate for koprogo.com expires soon",
+			fmt.Sprintf("The certificate Traefik serves for koprogo.com expires in %.1f days; %s under %d days. Automatic renewal is failing.", days-1200.0/86400, sev, limit)}
+	}
+	add(
+		// Evaluated at 1200 s: expiry in days minus 20 minutes.
+		ruleCase{name: "10 days left; older certificate for the same name ignored", alert: "TlsCertificateExpiring", at: 20 * time.Minute,
+			input: []series{cert("2", 10), cert("1", 1)},
+			exp:   []expAlert{certAlert(Warning, 10, tlsWarningDays)}},
+		ruleCase{name: "2 days left", alert: "TlsCertificateExpiring", at: 20 * time.Minute,
+			input: []series{cert("2", 2)},
+			exp:   []expAlert{certAlert(Warning, 2, tlsWarningDays), certAlert(Critical, 2, tlsCriticalDays)}},
+		ruleCase{name: "15 days left", alert: "TlsCertificateExpiring", at: 20 * time.Minute,
+			input: []series{cert("2", 15)}},
+	)
+
+	// --- backup -------------------------------------------------------------
+	// Evaluated at 40m (2400 s); the metric holds the finish time of the last
+	// successful backup, so its age then is 2400 - value.
+	backupAt := func(ageHours float64) []series {
+		return []series{s(`koprogo_last_backup_timestamp_seconds{`+ne+`}`, f(2400-ageHours*3600)+"x60")}
+	}
+	h := t.BackupMaxAgeHours
+	add(
+		ruleCase{name: "last backup 2 hours past the limit", alert: "BackupTooOld", at: 40 * time.Minute, input: backupAt(h + 2),
+			exp: []expAlert{{Critical, lbl("job", "node-exporter", "instance", "vps:9100", "reason", "too_old"), "Last successful backup is too old",
+				fmt.Sprintf("The last successful backup finished %.1f hours ago; limit %s hours.", h+2, num(h))}}},
+		ruleCase{name: "metric never written", alert: "BackupTooOld", at: 40 * time.Minute,
+			input: []series{s(`up{`+ne+`}`, "1x60")},
+			exp: []expAlert{{Critical, lbl("job", "node-exporter", "reason", "metric_missing"), "Last successful backup is too old",
+				"No koprogo_last_backup_timestamp_seconds metric: the backup job never wrote it to the node_exporter textfile directory, or the file is gone."}}},
+		ruleCase{name: "last backup 30 minutes inside the limit", alert: "BackupTooOld", at: 40 * time.Minute, input: backupAt(h - 0.5)},
+	)
+
+	// --- monitoring ---------------------------------------------------------
+	add(ruleCase{name: "always firing", alert: "Watchdog", at: time.Minute,
+		input: []series{s(`up{`+pr+`}`, "1x5")},
+		exp: []expAlert{{None, nil, "Alerting pipeline heartbeat",
+			"Always firing. It is sent to the dead-man switch, never to people; if the switch stops receiving it, Prometheus, Alertmanager or the host is down."}}})
+
+	add(
+		ruleCase{name: "grafana down 5 minutes", alert: "TargetDown", at: 7 * time.Minute,
+			input: []series{s(`up{job="grafana",instance="grafana:3000"}`, "0x10")},
+			exp: []expAlert{{Warning, lbl("job", "grafana", "instance", "grafana:3000"), "Scrape target grafana is down",
+				"Prometheus cannot scrape grafana at grafana:3000 for 5 minutes."}}},
+		ruleCase{name: "grafana down 2 minutes; node-exporter has its own alert", alert: "TargetDown", at: 8 * time.Minute,
+			input: []series{s(`up{job="grafana",instance="grafana:3000"}`, "1x5 0x5"), s(`up{`+ne+`}`, "0x10")}},
+	)
+	add(downCases("LokiDown", Warning, "loki", "loki:3100", 5*time.Minute,
+		"Loki is down", "Prometheus cannot scrape Loki: logs are not stored and Grafana's log panels are empty.")...)
+	add(downCases("AlloyDown", Warning, "alloy", "alloy:12345", 5*time.Minute,
+		"Alloy is down", "Prometheus cannot scrape Alloy: container and host logs are not shipped to Loki.")...)
+
+	evalFail := `prometheus_rule_evaluation_failures_total{` + pr + `,rule_group="/etc/prometheus/rules/rules.yml;host"}`
+	add(
+		ruleCase{name: "three failures", alert: "PrometheusRuleEvaluationFailures", at: 12 * time.Minute,
+			input: []series{s(evalFail, "0x10 3x10")},
+			exp: []expAlert{{Warning, lbl("job", "prometheus", "instance", "prometheus:9090", "rule_group", "/etc/prometheus/rules/rules.yml;host"),
+				"Prometheus rule evaluations failing",
+				"3 evaluation failure(s) of rule group /etc/prometheus/rules/rules.yml;host in 10 minutes: some alerts may never fire."}}},
+		ruleCase{name: "old failures only", alert: "PrometheusRuleEvaluationFailures", at: 12 * time.Minute,
+			input: []series{s(evalFail, "5x20")}},
+	)
+
+	reload := func(alert, metric, jobLabels, jobName, instance, summary, desc string) []ruleCase {
+		m := metric + `{` + jobLabels + `}`
+		return []ruleCase{
+			{name: "reload failed", alert: alert, at: 10 * time.Minute, input: []series{s(m, "0x20")},
+				exp: []expAlert{{Warning, lbl("job", jobName, "instance", instance), summary, desc}}},
+			{name: "failed, fixed within 5 minutes", alert: alert, at: 8 * time.Minute, input: []series{s(m, "1x3 0x3 1x10")}},
+		}
+	}
+	add(reload("PrometheusConfigReloadFailed", "prometheus_config_last_reload_successful", pr, "prometheus", "prometheus:9090",
+		"Prometheus configuration reload failed",
+		"Prometheus could not load its configuration or rule files; it keeps running the previous ones.")...)
+	add(reload("AlertmanagerConfigReloadFailed", "alertmanager_config_last_reload_successful", am, "alertmanager", "alertmanager:9093",
+		"Alertmanager configuration reload failed",
+		"Alertmanager could not load its configuration; it keeps running the previous one.")...)
+
+	notif := `alertmanager_notifications_failed_total{` + am + `,integration="email",reason="other"}`
+	add(
+		ruleCase{name: "two e-mails failed", alert: "AlertmanagerNotificationsFailing", at: 12 * time.Minute,
+			input: []series{s(notif, "0x10 2x10")},
+			exp: []expAlert{{Critical, lbl("instance", "alertmanager:9093", "integration", "email"), "Alertmanager cannot deliver email notifications",
+				"2 email notification(s) failed in 15 minutes. If e-mail itself is failing this message may only be visible in the Alertmanager UI."}}},
+		ruleCase{name: "failures older than 15 minutes", alert: "AlertmanagerNotificationsFailing", at: 30 * time.Minute,
+			input: []series{s(notif, "0x10 2x30")}},
+	)
+
+	tsdb := func(alert, metric, summary, desc string) []ruleCase {
+		m := metric + `{` + pr + `}`
+		return []ruleCase{
+			{name: "one failure", alert: alert, at: 15 * time.Minute, input: []series{s(m, "0x10 1x10")},
+				exp: []expAlert{{Warning, lbl("job", "prometheus", "instance", "prometheus:9090"), summary, desc}}},
+			{name: "no failure", alert: alert, at: 15 * time.Minute, input: []series{s(m, "0x20")}},
+		}
+	}
+	add(tsdb("PrometheusTsdbCompactionsFailing", "prometheus_tsdb_compactions_failed_total", "Prometheus TSDB compactions failing",
+		"1 failed compaction(s) in 6 hours: the head block grows, memory and disk use rise.")...)
+	add(tsdb("PrometheusTsdbWalCorruptions", "prometheus_tsdb_wal_corruptions_total", "Prometheus WAL corruption",
+		"Prometheus found 1 corruption(s) in its write-ahead log in 6 hours (unclean shutdown or disk trouble); some recent samples are lost.")...)
+
+	storage := func(used, limit float64) []series {
+		// Blocks 80%, WAL 15%, head chunks 5% of the total.
+		return []series{
+			s(`prometheus_tsdb_storage_blocks_bytes{`+pr+`}`, f(used*0.8)+"x80"),
+			s(`prometheus_tsdb_wal_storage_size_bytes{`+pr+`}`, f(used*0.15)+"x80"),
+			s(`prometheus_tsdb_head_chunks_storage_size_bytes{`+pr+`}`, f(used*0.05)+"x80"),
+			s(`prometheus_tsdb_retention_limit_bytes{`+pr+`}`, f(limit)+"x80"),
+		}
+	}
+	add(
+		ruleCase{name: "95% of the cap", alert: "PrometheusStorageNearCap", at: 70 * time.Minute, input: storage(7.6e9, 8e9),
+			exp: []expAlert{{Warning, lbl("job", "prometheus", "instance", "prometheus:9090"), "Prometheus storage near its size cap",
+				"Prometheus storage is at 95.0% of its size cap: the oldest blocks are deleted before the retention time is reached."}}},
+		ruleCase{name: "87.5% of the cap", alert: "PrometheusStorageNearCap", at: 70 * time.Minute, input: storage(7e9, 8e9)},
+		ruleCase{name: "no size cap", alert: "PrometheusStorageNearCap", at: 70 * time.Minute, input: storage(7.6e9, 0)},
+	)
+	return cs
+}
+
+func ne2(instance string) map[string]string {
+	return lbl("job", "node-exporter", "instance", instance)
+}
+
+// latency builds Traefik request-duration buckets (its defaults: 0.1, 0.3,
+// 1.2, 5 s) with 1000 requests/min whose p99, as histogram_quantile
+// interpolates it, is p99Ms.
+func latency(p99Ms float64) []series {
+	x := p99Ms / 1000
+	bounds := []float64{0, 0.1, 0.3, 1.2, 5}
+	i := 1
+	for i < len(bounds)-1 && x > bounds[i] {
+		i++
+	}
+	lo, hi := bounds[i-1], bounds[i]
+	if lo == 0 || x > hi {
+		panic(fmt.Sprintf("p99 of %v ms is outside Traefik's default buckets", p99Ms))
+	}
+	// Everything is at or below hi; b requests are at or below lo, placed so
+	// that rank 990 of 1000 interpolates to x.
+	r := (x - lo) / (hi - lo)
+	below := (990 - 1000*r) / (1 - r)
+	l := tr + `,service="backend@docker",method="GET",protocol="http",code="200"`
+	var out []series
+	for _, b := range bounds[1:] {
+		n := 1000.0
+		if b <= lo {
+			n = below
+		}
+		out = append(out, s(`traefik_service_request_duration_seconds_bucket{`+l+`,le="`+num(b)+`"}`, "0+"+f(n)+"x30"))
+	}
+	return append(out,
+		s(`traefik_service_request_duration_seconds_bucket{`+l+`,le="+Inf"}`, "0+1000x30"),
+		s(`traefik_service_requests_total{`+l+`}`, "0+1000x30"))
+}
