@@ -181,10 +181,10 @@ func deploy(ctx *pulumi.Context, parent pulumi.Resource, h Host, s service) (*de
 		},
 		// Dependents (the Grafana provider resources, the next service) are
 		// created only once this container reports healthy.
-		Wait:        pulumi.Bool(true),
-		WaitTimeout: pulumi.Int(waitTimeoutSeconds),
-		LogDriver:   pulumi.String("json-file"),
-		LogOpts:     pulumi.StringMap{"max-size": pulumi.String(logMaxSize), "max-file": pulumi.String(logMaxFile)},
+		Wait:         pulumi.Bool(true),
+		WaitTimeout:  pulumi.Int(waitTimeoutSeconds),
+		LogDriver:    pulumi.String("json-file"),
+		LogOpts:      pulumi.StringMap{"max-size": pulumi.String(logMaxSize), "max-file": pulumi.String(logMaxFile)},
 		SecurityOpts: pulumi.StringArray{pulumi.String("no-new-privileges:true")},
 		Capabilities: caps,
 		ReadOnly:     pulumi.Bool(s.readOnlyRootFS),

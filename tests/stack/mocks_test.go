@@ -1,0 +1,255 @@
+package stack_test
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"gopkg.in/yaml.v3"
+
+	"github.com/koprogo/koprogo-monitoring/config"
+)
+
+const project = "koprogo-monitoring"
+
+// Mock outputs of the resources whose outputs the program reads.
+const (
+	typeRemoteImage    = "docker:index/remoteImage:RemoteImage"
+	typeContainer      = "docker:index/container:Container"
+	typeVolume         = "docker:index/volume:Volume"
+	typeNetwork        = "docker:index/network:Network"
+	typeDockerProvider = "pulumi:providers:docker"
+	typeRandomPassword = "random:index/randomPassword:RandomPassword"
+	generatedPassword  = "generated-by-mock-RandomPassword-0123456789"
+)
+
+// fakeImageID is what the mocked RemoteImage reports as imageId for a name.
+func fakeImageID(image string) string {
+	h := sha256.Sum256([]byte(image))
+	return "sha256:" + hex.EncodeToString(h[:])
+}
+
+// registered is one RegisterResource call, as the engine would receive it.
+type registered struct {
+	typ, name string
+	parent    resource.URN
+	provider  resource.URN // "" for components and providers
+	inputs    resource.PropertyMap
+	protect   bool
+	retain    bool
+	dbr       bool
+}
+
+type mocks struct {
+	mu  sync.Mutex
+	all []*registered
+}
+
+func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
+	rpc := args.RegisterRPC
+	r := &registered{
+		typ:     args.TypeToken,
+		name:    args.Name,
+		parent:  resource.URN(rpc.GetParent()),
+		inputs:  args.Inputs,
+		protect: rpc.GetProtect(),
+		retain:  rpc.GetRetainOnDelete(),
+		dbr:     rpc.GetDeleteBeforeReplace(),
+	}
+	if ref := args.Provider; ref != "" {
+		r.provider = resource.URN(ref[:strings.LastIndex(ref, "::")])
+	}
+	outs := args.Inputs.Copy()
+	switch args.TypeToken {
+	case typeRemoteImage:
+		name := args.Inputs["name"].StringValue()
+		outs["imageId"] = resource.NewStringProperty(fakeImageID(name))
+		outs["repoDigest"] = resource.NewStringProperty(strings.Split(name, ":")[0] + "@" + fakeImageID(name))
+	case typeRandomPassword:
+		outs["result"] = resource.MakeSecret(resource.NewStringProperty(generatedPassword))
+	}
+	m.mu.Lock()
+	m.all = append(m.all, r)
+	m.mu.Unlock()
+	return args.Name + "-id", outs, nil
+}
+
+func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	return resource.PropertyMap{}, nil
+}
+
+// find returns the one resource of a type and name, failing otherwise.
+func (m *mocks) find(t *testing.T, typ, name string) *registered {
+	t.Helper()
+	var found []*registered
+	for _, r := range m.all {
+		if r.typ == typ && r.name == name {
+			found = append(found, r)
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("%d resources of type %s named %q, want 1", len(found), typ, name)
+	}
+	return found[0]
+}
+
+func (m *mocks) ofType(typ string) []*registered {
+	var out []*registered
+	for _, r := range m.all {
+		if r.typ == typ {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// stackFile reads the real Pulumi.<stack>.yaml as the raw values config.Load
+// would see (key without the project prefix).
+func stackFile(t *testing.T, stack string) map[string]string {
+	t.Helper()
+	raw, err := os.ReadFile("../../Pulumi." + stack + ".yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f struct {
+		Config map[string]any `yaml:"config"`
+	}
+	if err := yaml.Unmarshal(raw, &f); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for k, v := range f.Config {
+		name, ok := strings.CutPrefix(k, project+":")
+		if !ok {
+			t.Fatalf("Pulumi.%s.yaml: key %q is not in the %s namespace", stack, k, project)
+		}
+		if _, isMap := v.(map[string]any); isMap {
+			t.Fatalf("Pulumi.%s.yaml: %s holds an encrypted value; secrets are set by the operator, not committed", stack, k)
+		}
+		out[name] = fmt.Sprint(v)
+	}
+	return out
+}
+
+// Test secret values: distinctive, so any leak into a plain input is found.
+type testSecrets struct {
+	dsn, dsnPassword, smtpPassword, deadMansURL, adminPassword string
+}
+
+func secretsFor(stack string) testSecrets {
+	s := testSecrets{
+		dsnPassword:  "pg-" + stack + "-Pw9x",
+		smtpPassword: "smtp-" + stack + "-Pw4k",
+		deadMansURL:  "https://hc-ping.example/" + stack + "-uuid-Dm3",
+	}
+	s.dsn = "postgresql://monitor:" + s.dsnPassword + "@postgres:5432/koprogo?sslmode=disable"
+	if stack == "staging" {
+		// staging sets the admin password; prod lets the program generate it.
+		s.adminPassword = "staging-admin-password-Ad7-long"
+	}
+	return s
+}
+
+func settingsFor(t *testing.T, stack string) (config.Settings, testSecrets) {
+	t.Helper()
+	values := stackFile(t, stack)
+	sec := secretsFor(stack)
+	secret := map[string]bool{}
+	add := func(k, v string) {
+		if v != "" {
+			values[k], secret[k] = v, true
+		}
+	}
+	add("postgresDsn", sec.dsn)
+	add("smtpPassword", sec.smtpPassword)
+	add("deadMansSwitchUrl", sec.deadMansURL)
+	add("grafanaAdminPassword", sec.adminPassword)
+	s, err := config.Parse(stack, values, secret)
+	if err != nil {
+		t.Fatalf("Pulumi.%s.yaml does not validate:\n%v", stack, err)
+	}
+	return s, sec
+}
+
+// walk calls visit for every string inside v, saying whether it sits under a
+// secret marker.
+func walk(v resource.PropertyValue, secret bool, visit func(s string, secret bool)) {
+	switch {
+	case v.IsSecret():
+		walk(v.SecretValue().Element, true, visit)
+	case v.IsOutput():
+		o := v.OutputValue()
+		walk(o.Element, secret || o.Secret, visit)
+	case v.IsString():
+		visit(v.StringValue(), secret)
+	case v.IsArray():
+		for _, e := range v.ArrayValue() {
+			walk(e, secret, visit)
+		}
+	case v.IsObject():
+		for _, e := range v.ObjectValue() {
+			walk(e, secret, visit)
+		}
+	}
+}
+
+func obj(t *testing.T, v resource.PropertyValue) resource.PropertyMap {
+	t.Helper()
+	if v.IsSecret() {
+		v = v.SecretValue().Element
+	}
+	if v.IsOutput() {
+		v = v.OutputValue().Element
+	}
+	if !v.IsObject() {
+		t.Fatalf("not an object: %v", v)
+	}
+	return v.ObjectValue()
+}
+
+func arr(t *testing.T, v resource.PropertyValue) []resource.PropertyValue {
+	t.Helper()
+	if v.IsNull() {
+		return nil
+	}
+	if v.IsSecret() {
+		v = v.SecretValue().Element
+	}
+	if !v.IsArray() {
+		t.Fatalf("not an array: %v", v)
+	}
+	return v.ArrayValue()
+}
+
+// plain returns a string property, unwrapping a secret; the bool says
+// whether it was secret.
+func plain(v resource.PropertyValue) (string, bool) {
+	secret := false
+	if v.IsSecret() {
+		v, secret = v.SecretValue().Element, true
+	}
+	if v.IsOutput() {
+		o := v.OutputValue()
+		v, secret = o.Element, secret || o.Secret
+	}
+	if !v.IsString() {
+		return "", secret
+	}
+	return v.StringValue(), secret
+}
+
+func strs(t *testing.T, v resource.PropertyValue) []string {
+	t.Helper()
+	var out []string
+	for _, e := range arr(t, v) {
+		s, _ := plain(e)
+		out = append(out, s)
+	}
+	return out
+}

@@ -1,0 +1,450 @@
+// Package stack_test builds the whole stack with Pulumi's mocks for the real
+// prod and staging stack files, and checks what would be sent to the engine.
+package stack_test
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/koprogo/koprogo-monitoring/alerts"
+	"github.com/koprogo/koprogo-monitoring/components"
+	"github.com/koprogo/koprogo-monitoring/config"
+	"github.com/koprogo/koprogo-monitoring/render/alloyconfig"
+	"github.com/koprogo/koprogo-monitoring/render/amconfig"
+	"github.com/koprogo/koprogo-monitoring/render/lokiconfig"
+	"github.com/koprogo/koprogo-monitoring/render/pgdsn"
+	"github.com/koprogo/koprogo-monitoring/render/promconfig"
+	"github.com/koprogo/koprogo-monitoring/topology"
+)
+
+const (
+	typeStack = "koprogo:monitoring:Stack"
+	stackName = "koprogo-monitoring"
+)
+
+// componentType is the ComponentResource type of each service.
+var componentType = map[topology.Service]string{
+	topology.Prometheus:       "koprogo:monitoring:Prometheus",
+	topology.Alertmanager:     "koprogo:monitoring:Alertmanager",
+	topology.Grafana:          "koprogo:monitoring:Grafana",
+	topology.Loki:             "koprogo:monitoring:Loki",
+	topology.Alloy:            "koprogo:monitoring:Alloy",
+	topology.NodeExporter:     "koprogo:monitoring:NodeExporter",
+	topology.PostgresExporter: "koprogo:monitoring:PostgresExporter",
+	topology.Cadvisor:         "koprogo:monitoring:Cadvisor",
+}
+
+// Services with state on a named volume.
+var withVolume = map[topology.Service]bool{
+	topology.Prometheus: true, topology.Alertmanager: true, topology.Grafana: true, topology.Loki: true, topology.Alloy: true,
+}
+
+type built struct {
+	m        *mocks
+	s        config.Settings
+	sec      testSecrets
+	layout   topology.Layout
+	tunnel   string
+	password string
+}
+
+func build(t *testing.T, stack string) built {
+	t.Helper()
+	s, sec := settingsFor(t, stack)
+	m := &mocks{}
+	b := built{m: m, s: s, sec: sec, layout: topology.Production(s)}
+	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+		st, err := components.NewStack(ctx, stackName, &components.StackArgs{Settings: s})
+		if err != nil {
+			return err
+		}
+		st.TunnelCommand.ApplyT(func(v string) string { b.tunnel = v; return v })
+		st.Grafana.AdminPassword.ApplyT(func(v string) string { b.password = v; return v })
+		return nil
+	}, pulumi.WithMocks(project, stack, m))
+	if err != nil {
+		t.Fatalf("building the %s stack: %v", stack, err)
+	}
+	return b
+}
+
+func (b built) servicePort(svc topology.Service) int {
+	p := b.s.Ports
+	return map[topology.Service]int{
+		topology.Prometheus: p.Prometheus, topology.Alertmanager: p.Alertmanager, topology.Grafana: p.Grafana,
+		topology.Loki: p.Loki, topology.Alloy: p.Alloy, topology.NodeExporter: p.NodeExporter,
+		topology.PostgresExporter: p.PostgresExporter, topology.Cadvisor: p.Cadvisor,
+	}[svc]
+}
+
+func (b built) memory(svc topology.Service) int {
+	m := b.s.Memory
+	return map[topology.Service]int{
+		topology.Prometheus: m.Prometheus, topology.Alertmanager: m.Alertmanager, topology.Grafana: m.Grafana,
+		topology.Loki: m.Loki, topology.Alloy: m.Alloy, topology.NodeExporter: m.NodeExporter,
+		topology.PostgresExporter: m.PostgresExporter, topology.Cadvisor: m.Cadvisor,
+	}[svc]
+}
+
+func (b built) image(svc topology.Service) string {
+	i := b.s.Images
+	return map[topology.Service]string{
+		topology.Prometheus: i.Prometheus, topology.Alertmanager: i.Alertmanager, topology.Grafana: i.Grafana,
+		topology.Loki: i.Loki, topology.Alloy: i.Alloy, topology.NodeExporter: i.NodeExporter,
+		topology.PostgresExporter: i.PostgresExporter, topology.Cadvisor: i.Cadvisor,
+	}[svc]
+}
+
+func forEachStack(t *testing.T, f func(t *testing.T, b built)) {
+	for _, stack := range []string{"prod", "staging"} {
+		t.Run(stack, func(t *testing.T) { f(t, build(t, stack)) })
+	}
+}
+
+func isChildOf(r *registered, parent *registered) bool {
+	return r.parent != "" && string(r.parent.Type()) == parent.typ && r.parent.Name() == parent.name
+}
+
+func TestResourcesParentsAndProviders(t *testing.T) {
+	forEachStack(t, func(t *testing.T, b built) {
+		m := b.m
+		st := m.find(t, typeStack, stackName)
+		provider := m.find(t, typeDockerProvider, "docker")
+		if !isChildOf(provider, st) {
+			t.Errorf("the Docker provider is not a child of the stack")
+		}
+		if got, _ := plain(provider.inputs["host"]); got != b.s.DockerHost {
+			t.Errorf("provider host = %q, want %q", got, b.s.DockerHost)
+		}
+		usesProvider := func(r *registered) bool {
+			return string(r.provider.Type()) == typeDockerProvider && r.provider.Name() == "docker"
+		}
+		network := m.find(t, typeNetwork, "network")
+		if !isChildOf(network, st) || !usesProvider(network) {
+			t.Errorf("network: parent %s provider %s", network.parent, network.provider)
+		}
+		if got, _ := plain(network.inputs["name"]); got != b.s.NamePrefix+"-net" {
+			t.Errorf("network name = %q", got)
+		}
+		for _, svc := range topology.Monitoring {
+			comp := m.find(t, componentType[svc], string(svc))
+			if !isChildOf(comp, st) {
+				t.Errorf("%s component is not a child of the stack", svc)
+			}
+			kids := []*registered{m.find(t, typeRemoteImage, string(svc)+"-image"), m.find(t, typeContainer, string(svc))}
+			if withVolume[svc] {
+				kids = append(kids, m.find(t, typeVolume, string(svc)+"-data"))
+			}
+			for _, k := range kids {
+				if !isChildOf(k, comp) {
+					t.Errorf("%s %s: parent %s, want the %s component", k.typ, k.name, k.parent, svc)
+				}
+				if !usesProvider(k) {
+					t.Errorf("%s %s: provider %q, want the stack's Docker provider", k.typ, k.name, k.provider)
+				}
+			}
+		}
+		// Exactly the expected Docker resources: nothing unowned or duplicated.
+		wantCount := map[string]int{typeContainer: 8, typeRemoteImage: 8, typeVolume: len(withVolume), typeNetwork: 1, typeDockerProvider: 1}
+		for typ, n := range wantCount {
+			if got := len(m.ofType(typ)); got != n {
+				t.Errorf("%d resources of type %s, want %d", got, typ, n)
+			}
+		}
+		content := m.ofType("koprogo:monitoring:GrafanaContent")
+		if b.s.Grafana.ManageContent && (len(content) != 1 || !isChildOf(content[0], st)) {
+			t.Errorf("grafanaManageContent is true but the GrafanaContent component is missing or misplaced")
+		}
+	})
+}
+
+func TestContainersUsePinnedImagesByID(t *testing.T) {
+	forEachStack(t, func(t *testing.T, b built) {
+		for _, svc := range topology.Monitoring {
+			img := b.m.find(t, typeRemoteImage, string(svc)+"-image")
+			name, _ := plain(img.inputs["name"])
+			if name != b.image(svc) {
+				t.Errorf("%s pulls %q, want the configured %q", svc, name, b.image(svc))
+			}
+			if strings.HasSuffix(name, ":latest") || !(strings.Contains(name[strings.LastIndex(name, "/")+1:], ":") || strings.Contains(name, "@sha256:")) {
+				t.Errorf("%s image %q is not pinned", svc, name)
+			}
+			c := b.m.find(t, typeContainer, string(svc))
+			if got, _ := plain(c.inputs["image"]); got != fakeImageID(name) {
+				t.Errorf("%s container image = %q, want the RemoteImage ID %q", svc, got, fakeImageID(name))
+			}
+		}
+	})
+}
+
+func TestContainerSettings(t *testing.T) {
+	forEachStack(t, func(t *testing.T, b built) {
+		total := 0
+		for _, svc := range topology.Monitoring {
+			c := b.m.find(t, typeContainer, string(svc))
+			in := c.inputs
+			if got, _ := plain(in["name"]); got != topology.ContainerName(b.s.NamePrefix, svc) {
+				t.Errorf("%s container name = %q", svc, got)
+			}
+			ports := arr(t, in["ports"])
+			if len(ports) != 1 {
+				t.Fatalf("%s: %d port bindings, want 1", svc, len(ports))
+			}
+			p := obj(t, ports[0])
+			if ip, _ := plain(p["ip"]); ip != "127.0.0.1" {
+				t.Errorf("%s binds %q, want 127.0.0.1", svc, ip)
+			}
+			if ext := p["external"].NumberValue(); int(ext) != b.servicePort(svc) {
+				t.Errorf("%s host port = %v, want %d", svc, ext, b.servicePort(svc))
+			}
+			if in := int(p["internal"].NumberValue()); in != topology.InternalPort[svc] {
+				t.Errorf("%s container port = %d, want %d", svc, in, topology.InternalPort[svc])
+			}
+			mem := int(in["memory"].NumberValue())
+			if mem <= 0 || mem != b.memory(svc) {
+				t.Errorf("%s memory = %d, want %d", svc, mem, b.memory(svc))
+			}
+			total += mem
+			wantGoMem := fmt.Sprintf("GOMEMLIMIT=%dMiB", mem*9/10)
+			if !contains(strs(t, in["envs"]), wantGoMem) {
+				t.Errorf("%s: no %s in %q", svc, wantGoMem, strs(t, in["envs"]))
+			}
+			if r, _ := plain(in["restart"]); r != "unless-stopped" {
+				t.Errorf("%s restart = %q", svc, r)
+			}
+			hc := obj(t, in["healthcheck"])
+			if tests := strs(t, hc["tests"]); len(tests) < 2 || tests[0] != "CMD" {
+				t.Errorf("%s healthcheck = %q", svc, tests)
+			}
+			if !in["wait"].BoolValue() {
+				t.Errorf("%s: wait is not set", svc)
+			}
+			if d, _ := plain(in["logDriver"]); d != "json-file" {
+				t.Errorf("%s log driver = %q", svc, d)
+			}
+			lo := obj(t, in["logOpts"])
+			if _, ok := lo["max-size"]; !ok {
+				t.Errorf("%s: no log rotation (%v)", svc, lo)
+			}
+			if !contains(strs(t, in["securityOpts"]), "no-new-privileges:true") {
+				t.Errorf("%s: no-new-privileges missing", svc)
+			}
+			if mode, _ := plain(in["networkMode"]); mode != "bridge" {
+				t.Errorf("%s networkMode = %q", svc, mode)
+			}
+			if !c.dbr {
+				t.Errorf("%s: fixed name and port but not delete-before-replace", svc)
+			}
+			var nets []string
+			for _, n := range arr(t, in["networksAdvanced"]) {
+				name, _ := plain(obj(t, n)["name"])
+				nets = append(nets, name)
+			}
+			want := []string{b.s.NamePrefix + "-net"}
+			if svc == topology.Prometheus || svc == topology.PostgresExporter {
+				want = append(want, b.s.App.Network)
+			}
+			if strings.Join(nets, ",") != strings.Join(want, ",") {
+				t.Errorf("%s networks = %q, want %q", svc, nets, want)
+			}
+		}
+		if total != b.s.Memory.Total() || total > b.s.MemoryBudgetMB {
+			t.Errorf("memory limits add up to %d MiB (config says %d), budget %d", total, b.s.Memory.Total(), b.s.MemoryBudgetMB)
+		}
+		// node_exporter: host rootfs for --path.rootfs, textfile directory read-only.
+		ne := b.m.find(t, typeContainer, string(topology.NodeExporter))
+		if !contains(strs(t, ne.inputs["command"]), "--path.rootfs=/host") {
+			t.Errorf("node_exporter command lacks --path.rootfs=/host: %q", strs(t, ne.inputs["command"]))
+		}
+		textfile := false
+		for _, v := range arr(t, ne.inputs["volumes"]) {
+			o := obj(t, v)
+			if cp, _ := plain(o["containerPath"]); cp == b.layout.Files.NodeTextfileDir && o["readOnly"].BoolValue() {
+				textfile = true
+			}
+		}
+		if !textfile || !ne.inputs["readOnly"].BoolValue() {
+			t.Errorf("node_exporter: textfile dir mounted read-only %v, read-only rootfs %v", textfile, ne.inputs["readOnly"])
+		}
+	})
+}
+
+func contains(list []string, s string) bool {
+	for _, e := range list {
+		if e == s {
+			return true
+		}
+	}
+	return false
+}
+
+func TestVolumesRetainedAndProtectedPerConfig(t *testing.T) {
+	forEachStack(t, func(t *testing.T, b built) {
+		for svc := range withVolume {
+			v := b.m.find(t, typeVolume, string(svc)+"-data")
+			if !v.retain {
+				t.Errorf("%s volume is not RetainOnDelete", svc)
+			}
+			if v.protect != b.s.ProtectVolumes {
+				t.Errorf("%s volume protect = %v, want %v (protectVolumes)", svc, v.protect, b.s.ProtectVolumes)
+			}
+			if name, _ := plain(v.inputs["name"]); name != topology.ContainerName(b.s.NamePrefix, svc)+"-data" {
+				t.Errorf("%s volume name = %q", svc, name)
+			}
+		}
+	})
+}
+
+// uploads returns the uploads of a service's container by file path.
+func uploads(t *testing.T, b built, svc topology.Service) map[string]resource.PropertyValue {
+	t.Helper()
+	out := map[string]resource.PropertyValue{}
+	for _, u := range arr(t, b.m.find(t, typeContainer, string(svc)).inputs["uploads"]) {
+		o := obj(t, u)
+		f, _ := plain(o["file"])
+		out[f] = o["content"]
+	}
+	return out
+}
+
+func TestUploadsAreTheRenderedFiles(t *testing.T) {
+	forEachStack(t, func(t *testing.T, b built) {
+		s, l := b.s, b.layout
+		must := func(data []byte, err error) string {
+			t.Helper()
+			if err != nil {
+				t.Fatal(err)
+			}
+			return string(data)
+		}
+		rulesFile, err := components.RulesFile(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tmplFile, err := components.TemplateFile(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		parts, err := pgdsn.Split(b.sec.dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		adminPassword := b.sec.adminPassword
+		if adminPassword == "" {
+			adminPassword = generatedPassword
+		}
+		type file struct {
+			content string
+			secret  bool
+		}
+		want := map[topology.Service]map[string]file{
+			topology.Prometheus: {
+				components.PrometheusConfigFile: {must(promconfig.Render(s.Stack, l)), false},
+				rulesFile:                       {must(alerts.RenderRules(s)), false},
+			},
+			topology.Alertmanager: {
+				components.AlertmanagerConfigFile: {must(amconfig.Render(s, l)), false},
+				tmplFile:                          {string(amconfig.Template()), false},
+				l.Files.SMTPPasswordFile:          {b.sec.smtpPassword, true},
+				l.Files.DeadMansSwitchURLFile:     {b.sec.deadMansURL, true},
+			},
+			topology.Loki:  {components.LokiConfigFile: {must(lokiconfig.Render(s)), false}},
+			topology.Alloy: {alloyconfig.ConfigPath: {must(alloyconfig.Render(s, l)), false}},
+			topology.Grafana: {
+				"/etc/grafana/secrets/admin_password": {adminPassword, true},
+			},
+			topology.PostgresExporter: {
+				"/etc/postgres_exporter/secrets/user":     {parts.User, true},
+				"/etc/postgres_exporter/secrets/password": {parts.Password, true},
+				"/etc/postgres_exporter/secrets/uri":      {parts.URI, true},
+			},
+			topology.NodeExporter: {},
+			topology.Cadvisor:     {},
+		}
+		if l.Files.SMTPPasswordFile == "" || l.Files.DeadMansSwitchURLFile == "" {
+			t.Fatalf("the test settings set smtpPassword and deadMansSwitchUrl, but the layout has no file for them")
+		}
+		for svc, files := range want {
+			got := uploads(t, b, svc)
+			if len(got) != len(files) {
+				t.Errorf("%s uploads %d files, want %d", svc, len(got), len(files))
+			}
+			for path, f := range files {
+				v, ok := got[path]
+				if !ok {
+					t.Errorf("%s: no upload at %s", svc, path)
+					continue
+				}
+				content, secret := plain(v)
+				if content != f.content {
+					t.Errorf("%s %s: content differs from the renderer's output", svc, path)
+				}
+				if secret != f.secret {
+					t.Errorf("%s %s: secret = %v, want %v", svc, path, secret, f.secret)
+				}
+			}
+		}
+		if b.password != adminPassword {
+			t.Errorf("the exported admin password is not the one uploaded")
+		}
+		// The container's environment names the files, never their content.
+		pe := b.m.find(t, typeContainer, string(topology.PostgresExporter))
+		for _, e := range strs(t, pe.inputs["envs"]) {
+			if strings.HasPrefix(e, "DATA_SOURCE_NAME=") || strings.Contains(e, parts.Password) {
+				t.Errorf("postgres_exporter environment carries the DSN: %q", e)
+			}
+		}
+	})
+}
+
+// TestNoSecretInPlainInputs walks every input of every registered resource:
+// a known secret value may only appear under a secret marker.
+func TestNoSecretInPlainInputs(t *testing.T) {
+	forEachStack(t, func(t *testing.T, b built) {
+		needles := []string{b.sec.dsn, b.sec.dsnPassword, b.sec.smtpPassword, b.sec.deadMansURL, generatedPassword}
+		if b.sec.adminPassword != "" {
+			needles = append(needles, b.sec.adminPassword)
+		}
+		checked := 0
+		for _, r := range b.m.all {
+			walk(resource.NewObjectProperty(r.inputs), false, func(s string, secret bool) {
+				checked++
+				if secret {
+					return
+				}
+				for _, n := range needles {
+					if strings.Contains(s, n) {
+						t.Errorf("%s %s: a secret value appears in a plain input", r.typ, r.name)
+					}
+				}
+			})
+		}
+		if checked == 0 {
+			t.Fatal("walked no strings")
+		}
+	})
+}
+
+func TestTunnelCommand(t *testing.T) {
+	b := build(t, "prod")
+	p := b.s.Ports
+	want := "ssh -N"
+	for _, port := range []int{p.Grafana, p.Prometheus, p.Alertmanager, p.Loki} {
+		want += " -L " + strconv.Itoa(port) + ":127.0.0.1:" + strconv.Itoa(port)
+	}
+	want += " deploy@vps-prod.koprogo.com"
+	if b.tunnel != want {
+		t.Fatalf("tunnel = %q, want %q", b.tunnel, want)
+	}
+	if got := components.TunnelCommand("ssh://ops@[2001:db8::1]:2222", "::1", []int{3001}); got != "ssh -N -L 3001:[::1]:3001 -p 2222 ops@2001:db8::1" {
+		t.Fatalf("IPv6 tunnel = %q", got)
+	}
+	if got := components.TunnelCommand("", "127.0.0.1", []int{3001}); got != "" {
+		t.Fatalf("local engine tunnel = %q, want none", got)
+	}
+}
