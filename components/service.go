@@ -170,6 +170,9 @@ func deploy(ctx *pulumi.Context, parent pulumi.Resource, h Host, s service) (*de
 		}},
 		// Explicit: left unset, the provider reads back the engine's value
 		// and shows a diff that replaces the container (pulumi-docker #1272).
+		// With networksAdvanced set, the provider then disconnects the
+		// container from the default bridge and attaches it to the listed
+		// networks only.
 		NetworkMode:      pulumi.String("bridge"),
 		NetworksAdvanced: networks,
 		Healthcheck: &docker.ContainerHealthcheckArgs{
