@@ -55,6 +55,14 @@ func NewLoki(ctx *pulumi.Context, name string, args *LokiArgs, opts ...pulumi.Re
 		command:    flags.Loki(flags.LokiOptions{ConfigFile: LokiConfigFile}),
 		uploads:    docker.ContainerUploadArray{configFile(LokiConfigFile, cfg)},
 		volumes:    docker.ContainerVolumeArray{volumeAt(c.Data, lokiconfig.DataDir)},
+		// Since the 3.6 distroless image, who owns /loki in a new volume is
+		// unreliable: Loki as its image user (10001) fails with "mkdir
+		// /loki/rules: permission denied" (grafana/loki#19904, #20910). So
+		// it runs as root with every capability dropped but DAC_OVERRIDE,
+		// which lets it write its volume whoever owns it; it has no host
+		// mount, and no-new-privileges applies.
+		user:   "0",
+		capAdd: []string{"DAC_OVERRIDE"},
 		// Since 3.6 the image is distroless: no shell, no wget, no curl
 		// (grafana/loki#20149). Loki 3.7 ships its own probe, `loki -health`
 		// (grafana/loki#20313), which GETs the URL and exits 0 only on 200.
