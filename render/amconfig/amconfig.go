@@ -1,20 +1,235 @@
 // Package amconfig renders alertmanager.yml and its notification template,
 // built on Alertmanager's own config types.
+//
+// Routing, by the severity label the rules in alerts/ set:
+//   - Watchdog (always firing) goes to the dead-man switch webhook, or nowhere
+//     when none is configured; never to people.
+//   - critical: e-mail after 10s, repeated every hour while it fires.
+//   - warning (and anything without a known severity): e-mail after 1m,
+//     grouped, repeated every 12 hours.
+//   - info and none: no notification. They are visible in the Alertmanager UI
+//     and Grafana; an e-mail for a reboot or similar facts would train people
+//     to ignore alert mail.
+//
+// When alerts are disabled (s.AlertsEnabled false, e.g. a staging stack
+// without SMTP) there is no e-mail receiver at all: everything but the
+// Watchdog goes to a receiver without integrations, so Alertmanager still
+// shows the alerts and the dead-man switch still proves the pipeline works.
 package amconfig
 
 import (
+	"bytes"
+	_ "embed"
 	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"time"
 
+	amconfig "github.com/prometheus/alertmanager/config"
+	amcommon "github.com/prometheus/alertmanager/config/common"
+	"github.com/prometheus/alertmanager/notify/email"
+	"github.com/prometheus/alertmanager/notify/webhook"
+	"github.com/prometheus/alertmanager/pkg/labels"
+	commoncfg "github.com/prometheus/common/config"
+	"github.com/prometheus/common/model"
+	"go.yaml.in/yaml/v2"
+
+	"github.com/koprogo/koprogo-monitoring/alerts"
 	"github.com/koprogo/koprogo-monitoring/config"
 	"github.com/koprogo/koprogo-monitoring/topology"
 )
 
-// Render returns alertmanager.yml. Secrets are referenced by file paths from
-// layout.Files and never appear in the output.
-func Render(s config.Settings, layout topology.Layout) ([]byte, error) {
-	return nil, errors.New("amconfig: not implemented yet")
-}
+// Receiver names.
+const (
+	EmailReceiver    = "email"
+	DeadMansReceiver = "deadmans-switch"
+	NullReceiver     = "null"
+)
+
+// Watchdog is the always-firing alert of alerts/.
+const Watchdog = "Watchdog"
+
+//go:embed email.tmpl
+var emailTemplate []byte
 
 // Template returns the e-mail notification template file content; it is
 // installed so that layout.Files.AlertmanagerTemplatesGlob matches it.
-func Template() []byte { return nil }
+func Template() []byte { return bytes.Clone(emailTemplate) }
+
+// Timings. Prometheus evaluates every 30s, so a group_wait below that gains
+// nothing; the Watchdog repeats every 5 minutes: set the dead-man switch's
+// period to 5 minutes with a grace time of at least 5 more.
+var (
+	criticalTiming = timing{wait: 10 * time.Second, interval: time.Minute, repeat: time.Hour}
+	warningTiming  = timing{wait: time.Minute, interval: 5 * time.Minute, repeat: 12 * time.Hour}
+	watchdogTiming = timing{wait: 0, interval: time.Minute, repeat: 5 * time.Minute}
+)
+
+type timing struct{ wait, interval, repeat time.Duration }
+
+func (t timing) apply(r *amconfig.Route) *amconfig.Route {
+	d := func(v time.Duration) *model.Duration { m := model.Duration(v); return &m }
+	r.GroupWait, r.GroupInterval, r.RepeatInterval = d(t.wait), d(t.interval), d(t.repeat)
+	return r
+}
+
+// Render returns alertmanager.yml. Secrets are referenced by file paths from
+// layout.Files and never appear in the output. Same input, byte-identical
+// output.
+func Render(s config.Settings, layout topology.Layout) ([]byte, error) {
+	if layout.Files.AlertmanagerTemplatesGlob == "" {
+		return nil, errors.New("amconfig: layout has no templates glob")
+	}
+	if s.SMTP.Username != "" && s.AlertsEnabled && layout.Files.SMTPPasswordFile == "" {
+		return nil, errors.New("amconfig: smtpUsername is set but the layout has no SMTP password file")
+	}
+	cfg := amconfig.Config{
+		Templates:    []string{layout.Files.AlertmanagerTemplatesGlob},
+		InhibitRules: inhibitRules(),
+		Receivers:    []amconfig.Receiver{{Name: NullReceiver}},
+	}
+
+	watchdog := &amconfig.Route{Receiver: NullReceiver, Matchers: matchers(eq("alertname", Watchdog))}
+	if f := layout.Files.DeadMansSwitchURLFile; f != "" {
+		watchdog.Receiver = DeadMansReceiver
+		cfg.Receivers = append(cfg.Receivers, amconfig.Receiver{
+			Name: DeadMansReceiver,
+			WebhookConfigs: []*webhook.WebhookConfig{{
+				// It never resolves; "resolved" would mean nothing to the switch.
+				NotifierConfig: amcommon.NotifierConfig{VSendResolved: false},
+				URLFile:        f,
+				MaxAlerts:      1,
+				Timeout:        10 * time.Second,
+			}},
+		})
+	}
+	watchdogTiming.apply(watchdog)
+
+	// group_by severity too: a disk at warning and at critical are two
+	// e-mails, and both labels are group labels the subject can print.
+	root := &amconfig.Route{
+		Receiver:   NullReceiver,
+		GroupByStr: []string{"alertname", "severity"},
+		Routes:     []*amconfig.Route{watchdog},
+	}
+	warningTiming.apply(root)
+	silent := &amconfig.Route{Receiver: NullReceiver, Matchers: matchers(re("severity", alerts.Info+"|"+alerts.None))}
+
+	if s.AlertsEnabled {
+		e, err := emailConfig(s, layout)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Receivers = append(cfg.Receivers, amconfig.Receiver{Name: EmailReceiver, EmailConfigs: []*email.EmailConfig{e}})
+		root.Receiver = EmailReceiver
+		root.Routes = append(root.Routes,
+			criticalTiming.apply(&amconfig.Route{Receiver: EmailReceiver, Matchers: matchers(eq("severity", alerts.Critical))}),
+			warningTiming.apply(&amconfig.Route{Receiver: EmailReceiver, Matchers: matchers(eq("severity", alerts.Warning))}),
+		)
+	}
+	root.Routes = append(root.Routes, silent)
+	cfg.Route = root
+
+	body, err := yaml.Marshal(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("amconfig: %w", err)
+	}
+	// Prove the output is what Alertmanager accepts before anyone deploys it.
+	if _, err := amconfig.Load(string(body)); err != nil {
+		return nil, fmt.Errorf("amconfig: rendered configuration is invalid: %w", err)
+	}
+	var out bytes.Buffer
+	out.WriteString("# Generated by koprogo-monitoring (render/amconfig). Do not edit: run `pulumi up`.\n")
+	out.Write(body)
+	return out.Bytes(), nil
+}
+
+func emailConfig(s config.Settings, l topology.Layout) (*email.EmailConfig, error) {
+	if s.SMTP.Host == "" || s.SMTP.From == "" || len(s.SMTP.To) == 0 {
+		return nil, errors.New("amconfig: alerts are enabled but smtpHost, smtpFrom or smtpTo is empty")
+	}
+	requireTLS := true
+	e := &email.EmailConfig{
+		NotifierConfig: amcommon.NotifierConfig{VSendResolved: true},
+		To:             strings.Join(s.SMTP.To, ", "),
+		From:           s.SMTP.From,
+		Smarthost:      amcommon.HostPort{Host: s.SMTP.Host, Port: strconv.Itoa(s.SMTP.Port)},
+		Headers:        map[string]string{"Subject": `{{ template "koprogo.email.subject" . }}`},
+		Text:           `{{ template "koprogo.email.text" . }}`,
+		HTML:           `{{ template "koprogo.email.html" . }}`,
+		RequireTLS:     &requireTLS,
+	}
+	if s.SMTP.Username != "" {
+		e.AuthUsername = s.SMTP.Username
+		e.AuthPasswordFile = l.Files.SMTPPasswordFile
+	}
+	// Verify the server certificate against its name; an extra CA only when
+	// the layout provides one (the live test's throwaway CA).
+	e.TLSConfig = &commoncfg.TLSConfig{ServerName: s.SMTP.Host, CAFile: l.Files.SMTPCAFile}
+	if net.ParseIP(s.SMTP.Host) != nil {
+		e.TLSConfig.ServerName = ""
+	}
+	return e, nil
+}
+
+// inhibitRules: an alert that makes others meaningless silences them. The
+// stack label (added by Prometheus as an external label) is always part of
+// equal, so one stack never silences another.
+func inhibitRules() []amcommon.InhibitRule {
+	return []amcommon.InhibitRule{
+		{
+			// The critical level of a condition covers its warning level.
+			Name:           "critical covers warning",
+			SourceMatchers: matchers(eq("severity", alerts.Critical)),
+			TargetMatchers: matchers(eq("severity", alerts.Warning)),
+			Equal:          []string{"stack", "alertname", "instance", "mountpoint", "cn"},
+		},
+		{
+			Name:           "no node_exporter, no host data",
+			SourceMatchers: matchers(eq("alertname", "NodeExporterDown")),
+			TargetMatchers: matchers(re("component", alerts.Host+"|"+alerts.Backup)),
+			Equal:          []string{"stack"},
+		},
+		{
+			Name:           "no cAdvisor, no container data",
+			SourceMatchers: matchers(eq("alertname", "CadvisorDown")),
+			TargetMatchers: matchers(eq("component", alerts.Container)),
+			Equal:          []string{"stack"},
+		},
+		{
+			Name:           "no postgres_exporter, no PostgreSQL data",
+			SourceMatchers: matchers(eq("alertname", "PostgresExporterDown")),
+			TargetMatchers: matchers(eq("component", alerts.Postgres), ne("alertname", "PostgresExporterDown")),
+			Equal:          []string{"stack"},
+		},
+		{
+			Name:           "PostgreSQL down explains the other PostgreSQL alerts",
+			SourceMatchers: matchers(eq("alertname", "PostgresDown")),
+			TargetMatchers: matchers(eq("component", alerts.Postgres), nre("alertname", "PostgresDown|PostgresExporterDown")),
+			Equal:          []string{"stack"},
+		},
+		{
+			Name:           "backend down explains 5xx and latency",
+			SourceMatchers: matchers(eq("alertname", "BackendDown")),
+			TargetMatchers: matchers(re("alertname", "HttpErrorRateHigh|HttpLatencyP99High")),
+			Equal:          []string{"stack"},
+		},
+	}
+}
+
+func matcher(t labels.MatchType, name, value string) *labels.Matcher {
+	m, err := labels.NewMatcher(t, name, value)
+	if err != nil {
+		panic(err) // constant input
+	}
+	return m
+}
+
+func eq(n, v string) *labels.Matcher  { return matcher(labels.MatchEqual, n, v) }
+func ne(n, v string) *labels.Matcher  { return matcher(labels.MatchNotEqual, n, v) }
+func re(n, v string) *labels.Matcher  { return matcher(labels.MatchRegexp, n, v) }
+func nre(n, v string) *labels.Matcher { return matcher(labels.MatchNotRegexp, n, v) }
+
+func matchers(ms ...*labels.Matcher) amcommon.Matchers { return amcommon.Matchers(ms) }

@@ -1,0 +1,320 @@
+package amconfig
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	amcfg "github.com/prometheus/alertmanager/config"
+	"github.com/prometheus/alertmanager/dispatch"
+	"github.com/prometheus/alertmanager/template"
+	"github.com/prometheus/common/model"
+
+	"github.com/koprogo/koprogo-monitoring/alerts"
+	"github.com/koprogo/koprogo-monitoring/config"
+	"github.com/koprogo/koprogo-monitoring/topology"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// settings parses a stack configuration the way `pulumi up` does, with
+// dummy secrets.
+func settings(t *testing.T, values map[string]string) config.Settings {
+	t.Helper()
+	v := map[string]string{
+		"postgresDsn":       "postgresql://exporter:dummy@postgres:5432/koprogo?sslmode=disable",
+		"smtpHost":          "smtp.example.com",
+		"smtpPort":          "587",
+		"smtpFrom":          "alerts@example.com",
+		"smtpTo":            "ops@example.com,oncall@example.com",
+		"smtpUsername":      "alerts@example.com",
+		"smtpPassword":      "dummy-password",
+		"deadMansSwitchUrl": "https://hc-ping.example.com/dummy",
+	}
+	for k, val := range values {
+		if val == "" {
+			delete(v, k)
+		} else {
+			v[k] = val
+		}
+	}
+	s, err := config.Parse("prod", v, map[string]bool{"postgresDsn": true, "smtpPassword": true, "deadMansSwitchUrl": true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// variants are the configurations worth rendering: production with every
+// option, and each option off.
+var variants = []struct {
+	name   string
+	values map[string]string
+}{
+	{"full", nil},
+	{"alerts-disabled", map[string]string{"alertsEnabled": "false"}},
+	{"no-deadmans-switch", map[string]string{"deadMansSwitchUrl": ""}},
+	{"no-smtp-auth", map[string]string{"smtpUsername": "", "smtpPassword": "", "smtpPort": "465"}},
+}
+
+func render(t *testing.T, s config.Settings, l topology.Layout) []byte {
+	t.Helper()
+	out, err := Render(s, l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestGolden(t *testing.T) {
+	for _, v := range variants {
+		t.Run(v.name, func(t *testing.T) {
+			s := settings(t, v.values)
+			got := render(t, s, topology.Production(s))
+			path := filepath.Join("testdata", v.name+".yml")
+			if *update {
+				if err := os.WriteFile(path, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run `go test ./render/amconfig/ -update`)", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Fatalf("%s is out of date: run `go test ./render/amconfig/ -update` and review the diff", path)
+			}
+			if !bytes.Equal(got, render(t, s, topology.Production(s))) {
+				t.Fatal("two renders of the same input differ")
+			}
+		})
+	}
+}
+
+// TestNoSecretInOutput: the password and the dead-man URL are referenced by
+// file, never inlined.
+func TestNoSecretInOutput(t *testing.T) {
+	s := settings(t, nil)
+	out := string(render(t, s, topology.Production(s)))
+	for _, secret := range []string{"dummy-password", "hc-ping.example.com", "sslmode"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("rendered config contains %q", secret)
+		}
+	}
+	for _, want := range []string{"auth_password_file: /etc/alertmanager/secrets/smtp_password", "url_file: /etc/alertmanager/secrets/dead_mans_switch_url", "require_tls: true", "send_resolved: true"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("rendered config lacks %q", want)
+		}
+	}
+}
+
+// liveLayout is what the live test uses: files on disk, so that amtool can
+// load the templates and the CA.
+func liveLayout(t *testing.T, s config.Settings) (topology.Layout, string) {
+	t.Helper()
+	dir := t.TempDir()
+	l := topology.Production(s)
+	l.Files.AlertmanagerTemplatesGlob = filepath.Join(dir, "templates", "*.tmpl")
+	if err := os.MkdirAll(filepath.Join(dir, "templates"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	write("templates/email.tmpl", Template())
+	if l.Files.SMTPPasswordFile != "" {
+		l.Files.SMTPPasswordFile = write("smtp_password", []byte("dummy"))
+	}
+	if l.Files.DeadMansSwitchURLFile != "" {
+		l.Files.DeadMansSwitchURLFile = write("dead_mans_switch_url", []byte("https://hc-ping.example.com/dummy"))
+	}
+	return l, dir
+}
+
+func tool(t *testing.T, name string) string {
+	t.Helper()
+	dir := os.Getenv("KOPROGO_TOOLS_BIN")
+	if dir == "" {
+		t.Fatalf("KOPROGO_TOOLS_BIN is not set: run `make tools` (or `make test`, which sets it) so that %s is available", name)
+	}
+	p := filepath.Join(dir, name)
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("%s not found in KOPROGO_TOOLS_BIN=%s: run `make tools` (%v)", name, dir, err)
+	}
+	return p
+}
+
+// route is one `amtool config routes test` expectation.
+type route struct {
+	labels   []string
+	receiver string
+}
+
+// TestAmtool runs amtool check-config on every variant (with a CA file, as
+// the live test renders it) and proves where each severity goes.
+func TestAmtool(t *testing.T) {
+	amtool := tool(t, "amtool")
+	critical := []string{"alertname=HostDiskSpaceLow", "severity=critical", "component=host", "stack=prod"}
+	warning := []string{"alertname=HostCpuHigh", "severity=warning", "component=host", "stack=prod"}
+	info := []string{"alertname=HostRebooted", "severity=info", "component=host", "stack=prod"}
+	watchdog := []string{"alertname=Watchdog", "severity=none", "component=monitoring", "stack=prod"}
+	unlabelled := []string{"alertname=SomethingElse", "stack=prod"}
+	want := map[string][]route{
+		"full": {{critical, EmailReceiver}, {warning, EmailReceiver}, {info, NullReceiver}, {watchdog, DeadMansReceiver}, {unlabelled, EmailReceiver}},
+		// No e-mail at all, but the dead-man switch still gets the Watchdog.
+		"alerts-disabled":    {{critical, NullReceiver}, {warning, NullReceiver}, {info, NullReceiver}, {watchdog, DeadMansReceiver}, {unlabelled, NullReceiver}},
+		"no-deadmans-switch": {{critical, EmailReceiver}, {warning, EmailReceiver}, {watchdog, NullReceiver}},
+		"no-smtp-auth":       {{critical, EmailReceiver}, {watchdog, DeadMansReceiver}},
+	}
+	for _, v := range variants {
+		t.Run(v.name, func(t *testing.T) {
+			s := settings(t, v.values)
+			l, dir := liveLayout(t, s)
+			ca := filepath.Join(dir, "ca.pem")
+			if err := os.WriteFile(ca, []byte("placeholder: amtool does not read the CA"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			l.Files.SMTPCAFile = ca
+			file := filepath.Join(dir, "alertmanager.yml")
+			if err := os.WriteFile(file, render(t, s, l), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if out, err := exec.Command(amtool, "check-config", file).CombinedOutput(); err != nil || !strings.Contains(string(out), "SUCCESS") {
+				t.Fatalf("amtool check-config: %v\n%s", err, out)
+			}
+			if len(want[v.name]) == 0 {
+				t.Fatalf("no routing expectations for variant %s", v.name)
+			}
+			for _, r := range want[v.name] {
+				args := append([]string{"config", "routes", "test", "--config.file=" + file, "--verify.receivers=" + r.receiver}, r.labels...)
+				if out, err := exec.Command(amtool, args...).CombinedOutput(); err != nil {
+					t.Errorf("%v should go to %s: %v\n%s", r.labels, r.receiver, err, out)
+				}
+			}
+		})
+	}
+}
+
+// TestTimings walks Alertmanager's own routing tree: critical is sent fast
+// and repeated often, warning waits to group and repeats rarely, and the
+// Watchdog repeats often enough for a dead-man switch.
+func TestTimings(t *testing.T) {
+	s := settings(t, nil)
+	cfg, err := amcfg.Load(string(render(t, s, topology.Production(s))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree := dispatch.NewRoute(cfg.Route, nil)
+	opts := func(ls model.LabelSet) dispatch.RouteOpts {
+		rs := tree.Match(ls)
+		if len(rs) != 1 {
+			t.Fatalf("%v matched %d routes, want 1", ls, len(rs))
+		}
+		return rs[0].RouteOpts
+	}
+	crit := opts(model.LabelSet{"alertname": "X", "severity": alerts.Critical})
+	warn := opts(model.LabelSet{"alertname": "X", "severity": alerts.Warning})
+	dog := opts(model.LabelSet{"alertname": Watchdog, "severity": alerts.None})
+	if crit.GroupWait > 30*time.Second || crit.RepeatInterval > 4*time.Hour {
+		t.Errorf("critical: group_wait %v, repeat %v; want <= 30s and <= 4h", crit.GroupWait, crit.RepeatInterval)
+	}
+	if warn.GroupWait <= crit.GroupWait || warn.RepeatInterval <= crit.RepeatInterval {
+		t.Errorf("warning (wait %v, repeat %v) must wait and repeat longer than critical (%v, %v)", warn.GroupWait, warn.RepeatInterval, crit.GroupWait, crit.RepeatInterval)
+	}
+	if dog.RepeatInterval > 10*time.Minute {
+		t.Errorf("Watchdog repeats every %v: a dead-man switch needs at most 10m", dog.RepeatInterval)
+	}
+	for _, o := range []dispatch.RouteOpts{crit, warn} {
+		for _, l := range []model.LabelName{"alertname", "severity"} {
+			if _, ok := o.GroupBy[l]; !ok {
+				t.Errorf("route to %s does not group by %s: the e-mail subject prints it", o.Receiver, l)
+			}
+		}
+	}
+}
+
+// TestTemplate parses the template with Alertmanager's template package and
+// renders the subject and bodies for a firing group.
+func TestTemplate(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "email.tmpl"), Template(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tmpl, err := template.FromGlobs([]string{filepath.Join(dir, "*.tmpl")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl.ExternalURL = nil
+	start := time.Date(2026, 11, 27, 6, 0, 0, 0, time.UTC)
+	data := &template.Data{
+		Receiver:     EmailReceiver,
+		Status:       "firing",
+		GroupLabels:  template.KV{"alertname": "HostDiskSpaceLow", "severity": "critical"},
+		CommonLabels: template.KV{"alertname": "HostDiskSpaceLow", "severity": "critical", "stack": "prod", "component": "host"},
+		ExternalURL:  "http://localhost:9093",
+		Alerts: template.Alerts{{
+			Status: "firing",
+			Labels: template.KV{"alertname": "HostDiskSpaceLow", "severity": "critical", "stack": "prod", "component": "host", "mountpoint": "/"},
+			Annotations: template.KV{
+				"summary":     "Disk space low on vps:9100 (/)",
+				"description": "Only 3.2% free on / (/dev/sda1) of vps:9100; critical below 5%.",
+				"runbook_url": alerts.RunbookURL("HostDiskSpaceLow"),
+			},
+			StartsAt: start,
+		}},
+	}
+	subject, err := tmpl.ExecuteTextString(`{{ template "koprogo.email.subject" . }}`, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if subject != "[FIRING:1] HostDiskSpaceLow critical - prod" {
+		t.Errorf("subject = %q", subject)
+	}
+	text, err := tmpl.ExecuteTextString(`{{ template "koprogo.email.text" . }}`, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	html, err := tmpl.ExecuteHTMLString(`{{ template "koprogo.email.html" . }}`, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, body := range map[string]string{"text": text, "html": html} {
+		for _, want := range []string{"HostDiskSpaceLow", "critical", "Disk space low on vps:9100 (/)", "Only 3.2% free", alerts.RunbookURL("HostDiskSpaceLow"), "2026-11-27 06:00:00 UTC", "http://localhost:9093"} {
+			if !strings.Contains(body, want) {
+				t.Errorf("%s body lacks %q:\n%s", name, want, body)
+			}
+		}
+	}
+	data.Status, data.Alerts[0].Status, data.Alerts[0].EndsAt = "resolved", "resolved", start.Add(time.Hour)
+	subject, err = tmpl.ExecuteTextString(`{{ template "koprogo.email.subject" . }}`, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if subject != "[RESOLVED] HostDiskSpaceLow critical - prod" {
+		t.Errorf("resolved subject = %q", subject)
+	}
+}
+
+func TestRenderRefusesIncompleteInput(t *testing.T) {
+	s := settings(t, nil)
+	l := topology.Production(s)
+	l.Files.SMTPPasswordFile = ""
+	if _, err := Render(s, l); err == nil {
+		t.Error("Render accepted SMTP auth without a password file")
+	}
+	l = topology.Production(s)
+	l.Files.AlertmanagerTemplatesGlob = ""
+	if _, err := Render(s, l); err == nil {
+		t.Error("Render accepted a layout without templates glob")
+	}
+}
