@@ -448,3 +448,38 @@ func TestTunnelCommand(t *testing.T) {
 		t.Fatalf("local engine tunnel = %q, want none", got)
 	}
 }
+
+// The admin password is generated (RandomPassword, a child of the Grafana
+// component, at least 24 characters) only when none is configured.
+func TestGeneratedAdminPasswordOnlyWhenUnset(t *testing.T) {
+	forEachStack(t, func(t *testing.T, b built) {
+		pws := b.m.ofType(typeRandomPassword)
+		if b.s.Grafana.AdminPassword.IsSet() {
+			if len(pws) != 0 {
+				t.Fatalf("grafanaAdminPassword is set but %d RandomPassword resources were registered", len(pws))
+			}
+			return
+		}
+		if len(pws) != 1 {
+			t.Fatalf("%d RandomPassword resources, want 1", len(pws))
+		}
+		grafana := b.m.find(t, componentType[topology.Grafana], string(topology.Grafana))
+		if !isChildOf(pws[0], grafana) {
+			t.Errorf("RandomPassword parent = %s, want the Grafana component", pws[0].parent)
+		}
+		if n := int(pws[0].inputs["length"].NumberValue()); n < 24 {
+			t.Errorf("generated password length %d, want at least 24", n)
+		}
+	})
+}
+
+// The rules and template files must land where the configured globs look.
+func TestInstalledFilesMatchTheGlobs(t *testing.T) {
+	l := topology.Layout{Files: topology.Files{PrometheusRulesGlob: "/etc/prometheus/rules/*.rules", AlertmanagerTemplatesGlob: "/etc/am/*.tmpl"}}
+	if f, err := components.RulesFile(l); err == nil {
+		t.Errorf("RulesFile accepted %q, which the glob %q does not match", f, l.Files.PrometheusRulesGlob)
+	}
+	if f, err := components.TemplateFile(l); err != nil || f != "/etc/am/koprogo.tmpl" {
+		t.Errorf("TemplateFile = %q, %v", f, err)
+	}
+}
