@@ -111,11 +111,14 @@ type CadvisorOptions struct {
 	ListenAddress string // host:port; cAdvisor takes the host and port as separate flags
 }
 
-// cadvisorMetricsOff are cAdvisor metric groups (container.MetricKind names)
-// nothing here reads. Kept: cpu, memory, oom_event (container alerts), disk,
-// diskIO and network (dashboards).
+// cadvisorMetricsOff are cAdvisor metric groups nothing here reads. Kept:
+// cpu, memory, oom_event (container alerts), disk, diskIO and network
+// (dashboards). Every name must be one cAdvisor knows, or it refuses to start
+// ("unsupported metric"): these are from the --disable_metrics options listed
+// in docs/runtime_options.md of v0.60.5 ("accelerator" no longer exists since
+// v0.47).
 var cadvisorMetricsOff = []string{
-	"accelerator", "advtcp", "app", "cpuLoad", "cpu_topology", "cpuset", "hugetlb", "memory_numa",
+	"advtcp", "app", "cpuLoad", "cpu_topology", "cpuset", "hugetlb", "memory_numa",
 	"percpu", "perf_event", "process", "referenced_memory", "resctrl", "sched", "tcp", "udp",
 }
 
