@@ -55,17 +55,14 @@ func NewLoki(ctx *pulumi.Context, name string, args *LokiArgs, opts ...pulumi.Re
 		command:    flags.Loki(flags.LokiOptions{ConfigFile: LokiConfigFile}),
 		uploads:    docker.ContainerUploadArray{configFile(LokiConfigFile, cfg)},
 		volumes:    docker.ContainerVolumeArray{volumeAt(c.Data, lokiconfig.DataDir)},
-		// Since the 3.6 distroless image, who owns /loki in a new volume is
-		// unreliable: Loki as its image user (10001) fails with "mkdir
-		// /loki/rules: permission denied" (grafana/loki#19904, #20910). So
-		// it runs as root with every capability dropped but DAC_OVERRIDE,
-		// which lets it write its volume whoever owns it; it has no host
-		// mount, and no-new-privileges applies.
-		user:   "0",
-		capAdd: []string{"DAC_OVERRIDE"},
+		// Runs as the image's user (10001) with no capabilities: the 3.7
+		// image creates /loki owned by 10001 (cmd/loki/Dockerfile, COPY
+		// --chown), so a new named volume mounted there is copied up with
+		// that owner. (3.6.0 did not, grafana/loki#19904: do not pin older.)
 		// Since 3.6 the image is distroless: no shell, no wget, no curl
 		// (grafana/loki#20149). Loki 3.7 ships its own probe, `loki -health`
-		// (grafana/loki#20313), which GETs the URL and exits 0 only on 200.
+		// (cmd/loki/health.go, grafana/loki#20313), which runs before any
+		// configuration parsing, GETs the URL and exits 0 only on 200.
 		healthcheck: []string{"CMD", "/usr/bin/loki", "-health", fmt.Sprintf("-health.url=http://127.0.0.1:%d/ready", port)},
 		startPeriod: "60s", // /ready answers 503 while the ingester joins its ring
 	})
