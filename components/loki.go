@@ -27,7 +27,11 @@ type Loki struct {
 	Data      *docker.Volume
 }
 
-// NewLoki registers Loki, its volume (lokiconfig.DataDir) and its configuration.
+// NewLoki registers Loki, its volume (lokiconfig.DataDir) and its
+// configuration. Loki runs as the image's user (10001) with no capabilities:
+// the 3.7 image creates /loki owned by 10001 (cmd/loki/Dockerfile, COPY
+// --chown), so a new named volume mounted there is copied up with that owner
+// (3.6.0 did not, grafana/loki#19904: do not pin an older image).
 func NewLoki(ctx *pulumi.Context, name string, args *LokiArgs, opts ...pulumi.ResourceOption) (*Loki, error) {
 	c := &Loki{}
 	if err := ctx.RegisterComponentResource("koprogo:monitoring:Loki", name, c, opts...); err != nil {
@@ -55,10 +59,6 @@ func NewLoki(ctx *pulumi.Context, name string, args *LokiArgs, opts ...pulumi.Re
 		command:    flags.Loki(flags.LokiOptions{ConfigFile: LokiConfigFile}),
 		uploads:    docker.ContainerUploadArray{configFile(LokiConfigFile, cfg)},
 		volumes:    docker.ContainerVolumeArray{volumeAt(c.Data, lokiconfig.DataDir)},
-		// Runs as the image's user (10001) with no capabilities: the 3.7
-		// image creates /loki owned by 10001 (cmd/loki/Dockerfile, COPY
-		// --chown), so a new named volume mounted there is copied up with
-		// that owner. (3.6.0 did not, grafana/loki#19904: do not pin older.)
 		// Since 3.6 the image is distroless: no shell, no wget, no curl
 		// (grafana/loki#20149). Loki 3.7 ships its own probe, `loki -health`
 		// (cmd/loki/health.go, grafana/loki#20313), which runs before any
