@@ -1,0 +1,52 @@
+package dashboards
+
+import (
+	"fmt"
+
+	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
+
+	"github.com/koprogo/koprogo-monitoring/config"
+	"github.com/koprogo/koprogo-monitoring/topology"
+)
+
+// containersBoard shows every Docker container as cAdvisor sees it, one series
+// per container name, filtered by $container.
+func containersBoard(t config.Thresholds) (dashboard.Dashboard, error) {
+	ca := job(topology.Cadvisor)
+	c := ca + `, name=~"$container"`
+	d := newBoard(ContainersUID, "KoproGo Docker containers",
+		"Per-container CPU, memory against limits, network, restarts and filesystem, from cAdvisor.",
+		"docker")
+	d.variable(promVariable("container", "Container", `label_values(container_last_seen{`+ca+`, name!=""}, name)`, true))
+
+	d.row("State")
+	d.panel(series("Seconds since last seen", "A running container stays near 0; one that stopped or vanished climbs.", "s", half,
+		rising(60, 120),
+		q{`time() - max by (name) (container_last_seen{` + c + `})`, "{{name}}"}).Min(0))
+	d.panel(bars("Restarts", "Container (re)starts over the selected time range, from changes of the start time.", "none", half,
+		rising(1, 3),
+		q{`sum by (name) (changes(container_start_time_seconds{` + c + `}[$__range]))`, "{{name}}"}))
+
+	d.row("CPU and memory")
+	d.panel(series("CPU", fmt.Sprintf("CPU used, in %% of one core. Host CPU alert threshold: %g%% of all cores.", t.CPUHighPercent), "percent", half, neutral(),
+		q{`100 * sum by (name) (rate(container_cpu_usage_seconds_total{` + c + `}[$__rate_interval]))`, "{{name}}"}).Min(0))
+	d.panel(series("CPU throttled", "Share of CFS periods in which the container hit its CPU limit.", "percentunit", half,
+		rising(0.1, 0.25),
+		q{`sum by (name) (rate(container_cpu_cfs_throttled_periods_total{` + c + `}[$__rate_interval])) / sum by (name) (rate(container_cpu_cfs_periods_total{` + c + `}[$__rate_interval]))`, "{{name}}"}).Min(0).Max(1))
+	d.panel(series("Memory working set", "Memory the kernel cannot reclaim: what the limit is enforced on.", "bytes", half, neutral(),
+		q{`max by (name) (container_memory_working_set_bytes{` + c + `})`, "{{name}}"}).Min(0))
+	d.panel(series("Memory vs limit", "Working set as a share of the container's memory limit (containers without a limit are not shown). At 100% the kernel kills the container.", "percentunit", half,
+		rising(0.8, 0.9),
+		q{`max by (name) (container_memory_working_set_bytes{` + c + `}) / max by (name) (container_spec_memory_limit_bytes{` + c + `} > 0)`, "{{name}}"}).Min(0).Max(1))
+
+	d.row("Network and filesystem")
+	d.panel(series("Network", "Bytes per second received (positive) and sent (negative).", "Bps", half, neutral(),
+		q{`sum by (name) (rate(container_network_receive_bytes_total{` + c + `}[$__rate_interval]))`, "{{name}} in"},
+		q{`-sum by (name) (rate(container_network_transmit_bytes_total{` + c + `}[$__rate_interval]))`, "{{name}} out"}))
+	d.panel(series("Filesystem I/O", "Bytes per second read (positive) and written (negative).", "Bps", half, neutral(),
+		q{`sum by (name) (rate(container_fs_reads_bytes_total{` + c + `}[$__rate_interval]))`, "{{name}} read"},
+		q{`-sum by (name) (rate(container_fs_writes_bytes_total{` + c + `}[$__rate_interval]))`, "{{name}} write"}))
+	d.panel(series("Filesystem usage", "Bytes used by each container's writable layer and volumes cAdvisor can attribute.", "bytes", full, neutral(),
+		q{`sum by (name) (container_fs_usage_bytes{` + c + `})`, "{{name}}"}).Min(0))
+	return d.build()
+}

@@ -1,0 +1,287 @@
+package dashboards
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql/parser"
+	"github.com/stretchr/testify/require"
+
+	"github.com/koprogo/koprogo-monitoring/config"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// defaultThresholds are the stack defaults, read through the real config parser.
+func defaultThresholds(t *testing.T) config.Thresholds {
+	t.Helper()
+	s, err := config.Parse("prod",
+		map[string]string{
+			"postgresDsn":   "postgresql://monitor:pw@postgres:5432/koprogo?sslmode=disable",
+			"alertsEnabled": "false",
+		},
+		map[string]bool{"postgresDsn": true})
+	require.NoError(t, err)
+	require.NotZero(t, s.Thresholds.CPUHighPercent, "config defaults did not fill the thresholds")
+	return s.Thresholds
+}
+
+func builtin(t *testing.T) []Dashboard {
+	t.Helper()
+	ds, err := Builtin(defaultThresholds(t))
+	require.NoError(t, err)
+	return ds
+}
+
+// expected lists each dashboard and panels a reader relies on finding.
+var expected = []struct {
+	uid, title string
+	panels     []string
+	variables  []string
+}{
+	{OverviewUID, "KoproGo overview",
+		[]string{"CPU busy", "Memory used", "Disk used", "Network", "Load", "Scrape targets", "Containers not seen", "Container restarts",
+			"Request rate", "5xx ratio", "Latency", "PostgreSQL", "Connections", "Firing alerts", "Last backup"},
+		[]string{"instance"}},
+	{PostgresUID, "KoproGo PostgreSQL",
+		[]string{"Connections vs max", "Transactions/s", "Cache hit ratio", "Deadlocks", "Locks by mode", "Database size", "Longest transaction", "Slowest statements"},
+		[]string{"datname"}},
+	{ContainersUID, "KoproGo Docker containers",
+		[]string{"CPU", "Memory working set", "Memory vs limit", "Network", "Restarts", "Filesystem usage", "Filesystem I/O"},
+		[]string{"container"}},
+	{TraefikUID, "KoproGo Traefik HTTP",
+		[]string{"Requests by service", "Requests by status code", "Latency quantiles", "Open connections", "TLS certificate expiry"},
+		[]string{"service"}},
+	{LogsUID, "KoproGo logs",
+		[]string{"Container logs", "Errors", "Log lines by container", "Error lines by container"},
+		[]string{"container", "search"}},
+}
+
+func TestBuiltinDashboards(t *testing.T) {
+	ds := builtin(t)
+	require.Len(t, ds, len(expected))
+	for i, want := range expected {
+		d := ds[i]
+		t.Run(want.uid, func(t *testing.T) {
+			require.Equal(t, want.uid, d.UID)
+			require.Equal(t, want.title, d.Title)
+			require.LessOrEqual(t, len(d.UID), 40, "Grafana limits UIDs to 40 characters")
+
+			model, err := parse(d.JSON)
+			require.NoError(t, err, "decoding into the Foundation SDK's dashboard type")
+			again, err := json.Marshal(model)
+			require.NoError(t, err)
+			require.Equal(t, string(d.JSON), string(again), "JSON does not round-trip through dashboard.Dashboard")
+			require.Equal(t, want.uid, deref(model.Uid))
+			require.Equal(t, want.title, deref(model.Title))
+			require.Contains(t, model.Tags, Tag)
+
+			var top map[string]any
+			require.NoError(t, json.Unmarshal(d.JSON, &top))
+			require.NotContains(t, top, "id", "a fixed id would clash between Grafana instances; Grafana assigns it")
+			require.NotContains(t, top, "version", "Grafana bumps the version itself; sending one causes diffs")
+
+			var titles []string
+			ids := map[uint32]bool{}
+			for _, p := range model.Panels {
+				if p.RowPanel != nil {
+					require.False(t, ids[p.RowPanel.Id], "duplicate panel id %d", p.RowPanel.Id)
+					ids[p.RowPanel.Id] = true
+					continue
+				}
+				require.NotNil(t, p.Panel.Id, "panel %q has no id", deref(p.Panel.Title))
+				require.False(t, ids[*p.Panel.Id], "duplicate panel id %d", *p.Panel.Id)
+				ids[*p.Panel.Id] = true
+				require.NotNil(t, p.Panel.GridPos)
+				require.LessOrEqual(t, p.Panel.GridPos.X+p.Panel.GridPos.W, uint32(24), "panel %q overflows the grid", deref(p.Panel.Title))
+				require.NotEmpty(t, deref(p.Panel.Description), "panel %q has no description", deref(p.Panel.Title))
+				require.NotEmpty(t, p.Panel.Targets, "panel %q has no query", deref(p.Panel.Title))
+				require.NotNil(t, p.Panel.Datasource)
+				uid := deref(p.Panel.Datasource.Uid)
+				require.Contains(t, []string{PrometheusUID, LokiUID}, uid, "panel %q uses an unknown datasource", deref(p.Panel.Title))
+				titles = append(titles, deref(p.Panel.Title))
+			}
+			for _, title := range want.panels {
+				require.Contains(t, titles, title)
+			}
+			var vars []string
+			for _, v := range model.Templating.List {
+				vars = append(vars, v.Name)
+			}
+			require.Equal(t, want.variables, vars)
+		})
+	}
+}
+
+func TestDeterministic(t *testing.T) {
+	a, b := builtin(t), builtin(t)
+	require.Equal(t, len(a), len(b))
+	for i := range a {
+		require.True(t, bytes.Equal(a[i].JSON, b[i].JSON), "dashboard %s differs between two builds", a[i].UID)
+	}
+}
+
+// TestGolden keeps the dashboards' JSON reviewable in testdata/ and makes
+// every change to it visible in a diff. Regenerate with -update.
+func TestGolden(t *testing.T) {
+	for _, d := range builtin(t) {
+		var pretty bytes.Buffer
+		require.NoError(t, json.Indent(&pretty, d.JSON, "", "  "))
+		pretty.WriteByte('\n')
+		path := filepath.Join("testdata", d.UID+".golden.json")
+		if *update {
+			require.NoError(t, os.MkdirAll("testdata", 0o755))
+			require.NoError(t, os.WriteFile(path, pretty.Bytes(), 0o644))
+			continue
+		}
+		golden, err := os.ReadFile(path)
+		require.NoError(t, err, "run go test ./dashboards/ -update to create it")
+		require.Equal(t, string(golden), pretty.String(), "%s is stale: run go test ./dashboards/ -update and review the diff", path)
+	}
+}
+
+func TestThresholdsFollowSettings(t *testing.T) {
+	th := defaultThresholds(t)
+	base, err := Builtin(th)
+	require.NoError(t, err)
+	th.HTTPP99Ms *= 2
+	changed, err := Builtin(th)
+	require.NoError(t, err)
+	var differs []string
+	for i := range base {
+		if !bytes.Equal(base[i].JSON, changed[i].JSON) {
+			differs = append(differs, base[i].UID)
+		}
+	}
+	require.Equal(t, []string{OverviewUID, TraefikUID}, differs, "the p99 threshold drives the latency panels")
+}
+
+func queries(t *testing.T) []Query {
+	t.Helper()
+	qs, err := Queries(defaultThresholds(t))
+	require.NoError(t, err)
+	return qs
+}
+
+func TestQueriesCoverEveryDashboard(t *testing.T) {
+	seen := map[string]map[Language]int{}
+	for _, q := range queries(t) {
+		require.NotEmpty(t, q.Expr, "%s/%s/%s has an empty query", q.Dashboard, q.Panel, q.RefID)
+		if seen[q.Dashboard] == nil {
+			seen[q.Dashboard] = map[Language]int{}
+		}
+		seen[q.Dashboard][q.Language]++
+	}
+	for _, want := range expected {
+		require.NotEmpty(t, seen[want.uid], "no queries listed for %s", want.uid)
+	}
+	require.Positive(t, seen[LogsUID][LogQL])
+	require.Zero(t, seen[LogsUID][PromQL])
+	require.Positive(t, seen[OverviewUID][PromQL])
+}
+
+// TestPromQLParses parses every PromQL target with Prometheus' own parser
+// after the Grafana variables are substituted, and requires a fixed metric
+// name in every selector (the live test checks those names against the
+// running exporters).
+func TestPromQLParses(t *testing.T) {
+	p := parser.NewParser(parser.Options{})
+	n := 0
+	for _, q := range queries(t) {
+		if q.Language != PromQL {
+			continue
+		}
+		n++
+		expr, err := Substitute(q.Expr)
+		require.NoError(t, err)
+		require.NotContains(t, expr, "$", "%s/%s: variable left after substitution", q.Dashboard, q.Panel)
+		e, err := p.ParseExpr(expr)
+		if !assert(t, err == nil, "%s/%s/%s: %q does not parse: %v", q.Dashboard, q.Panel, q.RefID, expr, err) {
+			continue
+		}
+		for _, sel := range parser.ExtractSelectors(e) {
+			named := slices.ContainsFunc(sel, func(m *labels.Matcher) bool {
+				return m.Name == labels.MetricName && m.Type == labels.MatchEqual
+			})
+			assert(t, named, "%s/%s: selector %v has no fixed metric name", q.Dashboard, q.Panel, sel)
+		}
+	}
+	require.Greater(t, n, 40)
+}
+
+// streamSelector is the first {...} of a LogQL query. Grafana's Loki parser
+// (github.com/grafana/loki/v3/pkg/logql/syntax) is AGPL-3.0 and cannot be a
+// dependency of this project, so LogQL is checked only this far: the stream
+// selector, which has PromQL's label-matcher syntax, parses with
+// Prometheus' parser and has at least one non-empty matcher (Loki rejects a
+// selector that can match every stream). Line filters and metric functions
+// are not validated here.
+var streamSelector = regexp.MustCompile(`\{[^{}]*\}`)
+
+func TestLogQLStreamSelectors(t *testing.T) {
+	n := 0
+	for _, q := range queries(t) {
+		if q.Language != LogQL {
+			continue
+		}
+		n++
+		expr, err := Substitute(q.Expr)
+		require.NoError(t, err)
+		sel := streamSelector.FindString(expr)
+		require.NotEmpty(t, sel, "%s/%s: no stream selector in %q", q.Dashboard, q.Panel, expr)
+		matchers, err := parser.NewParser(parser.Options{}).ParseMetricSelector(sel)
+		require.NoError(t, err, "%s/%s: stream selector %s", q.Dashboard, q.Panel, sel)
+		require.True(t, slices.ContainsFunc(matchers, func(m *labels.Matcher) bool { return !m.Matches("") }),
+			"%s/%s: %s can match every stream", q.Dashboard, q.Panel, sel)
+	}
+	require.Positive(t, n)
+}
+
+// TestVariablesAreDeclared requires every $variable a query uses to be a
+// template variable of its dashboard (or a Grafana built-in).
+func TestVariablesAreDeclared(t *testing.T) {
+	declared := map[string][]string{}
+	for _, d := range builtin(t) {
+		model, err := parse(d.JSON)
+		require.NoError(t, err)
+		for _, v := range model.Templating.List {
+			declared[d.UID] = append(declared[d.UID], v.Name)
+		}
+	}
+	for _, q := range queries(t) {
+		for _, m := range variableRef.FindAllStringSubmatch(q.Expr, -1) {
+			name := m[1] + m[2]
+			if strings.HasPrefix(name, "__") {
+				_, ok := builtinValues[name]
+				require.True(t, ok, "%s/%s: unknown built-in $%s", q.Dashboard, q.Panel, name)
+				continue
+			}
+			require.Contains(t, declared[q.Dashboard], name, "%s/%s uses $%s", q.Dashboard, q.Panel, name)
+		}
+	}
+}
+
+func TestSubstitute(t *testing.T) {
+	got, err := Substitute(`rate(x{instance=~"$instance", name=~"${container:regex}"}[$__rate_interval]) |~ ` + "`$search`")
+	require.NoError(t, err)
+	require.Equal(t, `rate(x{instance=~".+", name=~".+"}[2m]) |~ `+"`.+`", got)
+	_, err = Substitute(`x[$__nonexistent]`)
+	require.Error(t, err)
+}
+
+// assert reports a failure without stopping, so one run lists every bad query.
+func assert(t *testing.T, ok bool, format string, args ...any) bool {
+	t.Helper()
+	if !ok {
+		t.Errorf(format, args...)
+	}
+	return ok
+}

@@ -1,0 +1,95 @@
+package dashboards
+
+import (
+	"github.com/grafana/grafana-foundation-sdk/go/cog"
+	"github.com/grafana/grafana-foundation-sdk/go/cog/variants"
+	"github.com/grafana/grafana-foundation-sdk/go/common"
+	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
+	"github.com/grafana/grafana-foundation-sdk/go/logs"
+	"github.com/grafana/grafana-foundation-sdk/go/timeseries"
+
+	"github.com/koprogo/koprogo-monitoring/config"
+	"github.com/koprogo/koprogo-monitoring/render/alloyconfig"
+)
+
+// errorLine matches log lines that report an error. Container logs carry no
+// level label (applications print levels in many formats), so errors are
+// found by words in the line.
+const errorLine = "(?i)\\b(error|err|fatal|panic|critical|exception)\\b"
+
+// logsBoard shows container logs shipped by Alloy into Loki, by container name,
+// with an error-only view and the host's journal errors. Label names and
+// job values come from the Alloy renderer, so the two cannot drift.
+func logsBoard(config.Thresholds) (dashboard.Dashboard, error) {
+	docker := alloyconfig.LabelJob + `="` + alloyconfig.JobDocker + `", ` + alloyconfig.LabelContainer + `=~"$container"`
+	stream := "{" + docker + "}"
+	errors := stream + " |~ `" + errorLine + "`"
+	journal := "{" + alloyconfig.LabelJob + `="` + alloyconfig.JobJournal + `", ` + alloyconfig.LabelLevel + `=~"emerg|alert|crit|err"}`
+
+	d := newBoard(LogsUID, "KoproGo logs",
+		"Container logs from Loki by container name, an error-only view and host journal errors. Search is a regular expression on the line.",
+		"logs")
+	// Loki's variable editor accepts label_values(<stream selector>, <label>).
+	containerQuery := "label_values({" + alloyconfig.LabelJob + `="` + alloyconfig.JobDocker + `"}, ` + alloyconfig.LabelContainer + ")"
+	d.variable(dashboard.NewQueryVariableBuilder("container").
+		Label("Container").
+		Datasource(lokiRef).
+		Query(dashboard.StringOrMap{String: ptr(containerQuery)}).
+		Definition(containerQuery).
+		Refresh(dashboard.VariableRefreshOnTimeRangeChanged).
+		Sort(dashboard.VariableSortAlphabeticalAsc).
+		Multi(true).IncludeAll(true).Current(allOption()))
+	d.variable(dashboard.NewTextBoxVariableBuilder("search").
+		Label("Search (regex)").
+		Description("Regular expression the log line must match; empty shows every line."))
+
+	d.row("Volume")
+	d.panel(volume("Log lines by container", "Lines per interval and container.",
+		"sum by ("+alloyconfig.LabelContainer+") (count_over_time("+stream+" [$__auto]))"))
+	d.panel(volume("Error lines by container", "Lines that mention an error (error, fatal, panic, critical, exception) per interval and container.",
+		"sum by ("+alloyconfig.LabelContainer+") (count_over_time("+errors+" [$__auto]))"))
+
+	d.row("Lines")
+	d.panel(logLines("Errors", "Container log lines that mention an error, newest first.", full, errors))
+	d.panel(logLines("Container logs", "All lines of the selected containers matching the search, newest first.", size{24, 12}, stream+" |~ `$search`"))
+	d.panel(logLines("Host journal errors", "systemd journal entries of priority err or worse.", full, journal))
+	return d.build()
+}
+
+// volume is a stacked bar chart of a LogQL metric query.
+func volume(title, description, expr string) *timeseries.PanelBuilder {
+	return timeseries.NewPanelBuilder().
+		Title(title).
+		Description(description).
+		Datasource(lokiRef).
+		Targets([]cog.Builder[variants.Dataquery]{lokiTarget(0, expr, "{{"+alloyconfig.LabelContainer+"}}")}).
+		Unit("short").
+		Span(half.w).Height(half.h).
+		Thresholds(neutral().builder()).
+		ColorScheme(dashboard.NewFieldColorBuilder().Mode(dashboard.FieldColorModeIdPaletteClassic)).
+		DrawStyle(common.GraphDrawStyleBars).
+		FillOpacity(80).
+		Stacking(common.NewStackingConfigBuilder().Mode(common.StackingModeNormal)).
+		Legend(common.NewVizLegendOptionsBuilder().
+			DisplayMode(common.LegendDisplayModeList).
+			Placement(common.LegendPlacementBottom).
+			ShowLegend(true)).
+		Tooltip(common.NewVizTooltipOptionsBuilder().
+			Mode(common.TooltipDisplayModeMulti).
+			Sort(common.SortOrderDescending))
+}
+
+// logLines is a logs panel for one LogQL query.
+func logLines(title, description string, sz size, expr string) *logs.PanelBuilder {
+	return logs.NewPanelBuilder().
+		Title(title).
+		Description(description).
+		Datasource(lokiRef).
+		Targets([]cog.Builder[variants.Dataquery]{lokiTarget(0, expr, "")}).
+		Span(sz.w).Height(sz.h).
+		ShowTime(true).
+		WrapLogMessage(true).
+		EnableLogDetails(true).
+		SortOrder(common.LogsSortOrderDescending).
+		DedupStrategy(common.LogsDedupStrategyNone)
+}
