@@ -292,7 +292,7 @@ func TestRunbookSections(t *testing.T) {
 			t.Errorf("docs/runbooks.md has no section for %s (anchor #%s)", r.Name, anchor)
 			continue
 		}
-		for _, part := range []string{"**Meaning**", "**First commands**", "**Silence**", "alertname=" + r.Name} {
+		for _, part := range []string{"**Meaning.**", "**First commands**", "**Silence.**", "alertname=" + r.Name} {
 			if !strings.Contains(body, part) {
 				t.Errorf("runbook section %s lacks %q", r.Name, part)
 			}
