@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -58,17 +59,30 @@ func build(t *testing.T, stack string) built {
 	s, sec := settingsFor(t, stack)
 	m := &mocks{}
 	b := built{m: m, s: s, sec: sec, layout: topology.Production(s)}
+	// RunErr does not wait for applies nothing depends on, so the values
+	// are handed over through channels.
+	tunnel, password := make(chan string, 1), make(chan string, 1)
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
 		st, err := components.NewStack(ctx, stackName, &components.StackArgs{Settings: s})
 		if err != nil {
 			return err
 		}
-		st.TunnelCommand.ApplyT(func(v string) string { b.tunnel = v; return v })
-		st.Grafana.AdminPassword.ApplyT(func(v string) string { b.password = v; return v })
+		st.TunnelCommand.ApplyT(func(v string) string { tunnel <- v; return v })
+		st.Grafana.AdminPassword.ApplyT(func(v string) string { password <- v; return v })
 		return nil
 	}, pulumi.WithMocks(project, stack, m))
 	if err != nil {
 		t.Fatalf("building the %s stack: %v", stack, err)
+	}
+	for _, r := range []struct {
+		dst *string
+		ch  chan string
+	}{{&b.tunnel, tunnel}, {&b.password, password}} {
+		select {
+		case *r.dst = <-r.ch:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("an output of the %s stack never resolved", stack)
+		}
 	}
 	return b
 }
