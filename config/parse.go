@@ -300,12 +300,12 @@ func Parse(stack string, values map[string]string, secret map[string]bool) (Sett
 			p.addf("smtpHost", "%q is not a host name; allowed: a host name without port or scheme (the port is smtpPort)", s.SMTP.Host)
 		}
 		if s.SMTP.From == "" {
-			p.addf("smtpFrom", "is required when alertsEnabled is true")
+			p.addf("smtpFrom", "is required when alertsEnabled is true; allowed: the sender's e-mail address (name@domain)")
 		} else {
 			p.email("smtpFrom", s.SMTP.From)
 		}
 		if len(s.SMTP.To) == 0 {
-			p.addf("smtpTo", "is required when alertsEnabled is true")
+			p.addf("smtpTo", "is required when alertsEnabled is true; allowed: comma-separated e-mail addresses")
 		}
 		for _, to := range s.SMTP.To {
 			p.email("smtpTo", to)

@@ -89,6 +89,13 @@ func TestParseReportsExactProblems(t *testing.T) {
 			[]string{`lokiImage: "grafana/loki:latest" is not a pinned image; allowed: repository:tag with an explicit version (not latest) or repository@sha256:<digest>`}},
 		{"smtp host missing with alerts on", map[string]string{"smtpHost": ""}, nil,
 			[]string{`smtpHost: is required when alertsEnabled is true; set the SMTP server's host name or set alertsEnabled to false`}},
+		{"smtp sender and recipients missing with alerts on", map[string]string{"smtpFrom": "", "smtpTo": " , "}, nil,
+			[]string{
+				`smtpFrom: is required when alertsEnabled is true; allowed: the sender's e-mail address (name@domain)`,
+				`smtpTo: is required when alertsEnabled is true; allowed: comma-separated e-mail addresses`,
+			}},
+		{"smtp settings not needed with alerts off", map[string]string{"alertsEnabled": "false", "smtpHost": "", "smtpFrom": "", "smtpTo": "", "smtpPassword": ""}, nil,
+			nil},
 		{"smtp host with port", map[string]string{"smtpHost": "smtp.example.com:587"}, nil,
 			[]string{`smtpHost: "smtp.example.com:587" is not a host name; allowed: a host name without port or scheme (the port is smtpPort)`}},
 		{"smtp user without password", map[string]string{"smtpPassword": ""}, nil,
