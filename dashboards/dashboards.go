@@ -47,6 +47,10 @@ const (
 	LogsUID       = "koprogo-logs"
 )
 
+// builtinUIDs are the UIDs Builtin returns, in order; custom dashboards
+// may not reuse them.
+var builtinUIDs = []string{OverviewUID, PostgresUID, ContainersUID, TraefikUID, LogsUID}
+
 // Dashboard is one dashboard ready to push: its UID, title and model JSON.
 type Dashboard struct {
 	UID   string

@@ -68,6 +68,11 @@ var expected = []struct {
 func TestBuiltinDashboards(t *testing.T) {
 	ds := builtin(t)
 	require.Len(t, ds, len(expected))
+	var uids []string
+	for _, d := range ds {
+		uids = append(uids, d.UID)
+	}
+	require.Equal(t, builtinUIDs, uids, "custom dashboards are checked against builtinUIDs")
 	for i, want := range expected {
 		d := ds[i]
 		t.Run(want.uid, func(t *testing.T) {
