@@ -34,6 +34,10 @@ const (
 	None     = "none"
 )
 
+// Watchdog is the always-firing alert; Alertmanager sends it to the dead-man
+// switch only.
+const Watchdog = "Watchdog"
+
 // Component values, the inhibition key.
 const (
 	Host       = "host"

@@ -223,7 +223,7 @@ func cases(st config.Settings) []ruleCase {
 		// promtool's clock starts at 0: booted at 600 s, evaluated at 1200 s.
 		ruleCase{name: "booted 10 minutes ago", alert: "HostRebooted", at: 20 * time.Minute,
 			input: []series{s(`node_boot_time_seconds{`+ne+`}`, "600x30")},
-			exp: []expAlert{{Info, ne2("vps:9100"), "vps:9100 rebooted", "vps:9100 booted 10m 0s ago."}}},
+			exp:   []expAlert{{Info, ne2("vps:9100"), "vps:9100 rebooted", "vps:9100 booted 10m 0s ago."}}},
 		ruleCase{name: "booted 16 minutes ago", alert: "HostRebooted", at: 20 * time.Minute,
 			input: []series{s(`node_boot_time_seconds{`+ne+`}`, "240x30")}},
 	)

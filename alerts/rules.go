@@ -381,7 +381,7 @@ func monitoringRules() []Rule {
 		{
 			// Always firing: the dead-man switch. Its absence at the
 			// receiving end means the alerting pipeline is broken.
-			Name: "Watchdog", Severity: None, Component: Monitoring,
+			Name: Watchdog, Severity: None, Component: Monitoring,
 			Expr:        `vector(1)`,
 			Summary:     `Alerting pipeline heartbeat`,
 			Description: `Always firing. It is sent to the dead-man switch, never to people; if the switch stops receiving it, Prometheus, Alertmanager or the host is down.`,

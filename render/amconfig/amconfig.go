@@ -48,9 +48,6 @@ const (
 	NullReceiver     = "null"
 )
 
-// Watchdog is the always-firing alert of alerts/.
-const Watchdog = "Watchdog"
-
 //go:embed email.tmpl
 var emailTemplate []byte
 
@@ -91,7 +88,7 @@ func Render(s config.Settings, layout topology.Layout) ([]byte, error) {
 		Receivers:    []amconfig.Receiver{{Name: NullReceiver}},
 	}
 
-	watchdog := &amconfig.Route{Receiver: NullReceiver, Matchers: matchers(eq("alertname", Watchdog))}
+	watchdog := &amconfig.Route{Receiver: NullReceiver, Matchers: matchers(eq("alertname", alerts.Watchdog))}
 	if f := layout.Files.DeadMansSwitchURLFile; f != "" {
 		watchdog.Receiver = DeadMansReceiver
 		cfg.Receivers = append(cfg.Receivers, amconfig.Receiver{

@@ -12,6 +12,7 @@ import (
 
 	amcfg "github.com/prometheus/alertmanager/config"
 	"github.com/prometheus/alertmanager/dispatch"
+	"github.com/prometheus/alertmanager/pkg/labels"
 	"github.com/prometheus/alertmanager/template"
 	"github.com/prometheus/common/model"
 
@@ -224,7 +225,7 @@ func TestTimings(t *testing.T) {
 	}
 	crit := opts(model.LabelSet{"alertname": "X", "severity": alerts.Critical})
 	warn := opts(model.LabelSet{"alertname": "X", "severity": alerts.Warning})
-	dog := opts(model.LabelSet{"alertname": Watchdog, "severity": alerts.None})
+	dog := opts(model.LabelSet{"alertname": alerts.Watchdog, "severity": alerts.None})
 	if crit.GroupWait > 30*time.Second || crit.RepeatInterval > 4*time.Hour {
 		t.Errorf("critical: group_wait %v, repeat %v; want <= 30s and <= 4h", crit.GroupWait, crit.RepeatInterval)
 	}
@@ -316,5 +317,47 @@ func TestRenderRefusesIncompleteInput(t *testing.T) {
 	l.Files.AlertmanagerTemplatesGlob = ""
 	if _, err := Render(s, l); err == nil {
 		t.Error("Render accepted a layout without templates glob")
+	}
+}
+
+// TestAlertNamesExist: every alertname the routes and inhibitions name is a
+// rule of alerts/, so renaming a rule cannot silently break an inhibition.
+func TestAlertNamesExist(t *testing.T) {
+	s := settings(t, nil)
+	cfg, err := amcfg.Load(string(render(t, s, topology.Production(s))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := map[string]bool{}
+	for _, g := range alerts.Groups(s) {
+		for _, r := range g.Rules {
+			known[r.Name] = true
+		}
+	}
+	check := func(where string, m *labels.Matcher) {
+		if m.Name != "alertname" {
+			return
+		}
+		// Our regexps are plain alternations of names.
+		for _, v := range strings.Split(m.Value, "|") {
+			if !known[v] {
+				t.Errorf("%s names alert %q, which no rule defines", where, v)
+			}
+		}
+	}
+	var walk func(r *amcfg.Route)
+	walk = func(r *amcfg.Route) {
+		for _, m := range r.Matchers {
+			check("route to "+r.Receiver, m)
+		}
+		for _, c := range r.Routes {
+			walk(c)
+		}
+	}
+	walk(cfg.Route)
+	for _, ir := range cfg.InhibitRules {
+		for _, m := range append(append([]*labels.Matcher{}, ir.SourceMatchers...), ir.TargetMatchers...) {
+			check("inhibit rule "+ir.Name, m)
+		}
 	}
 }
