@@ -96,7 +96,6 @@ type service struct {
 }
 
 type deployed struct {
-	image     *docker.RemoteImage
 	container *docker.Container
 	endpoints Endpoints
 }
@@ -213,7 +212,6 @@ func deploy(ctx *pulumi.Context, parent pulumi.Resource, h Host, s service) (*de
 		return nil, err
 	}
 	return &deployed{
-		image:     img,
 		container: c,
 		endpoints: Endpoints{
 			ContainerName: c.Name,

@@ -77,7 +77,7 @@ var Keys = []Key{
 	{Name: "grafanaAdminUser", Default: "admin", Doc: "Grafana admin login."},
 	{Name: "grafanaAdminPassword", Secret: true, Doc: "Grafana admin password, at least 20 characters. Generated (and exported as a secret) when unset."},
 	{Name: "grafanaRootUrl", Default: "http://localhost:3001/", Doc: "Public URL of Grafana as users reach it (`GF_SERVER_ROOT_URL`)."},
-	{Name: "grafanaApiUrl", Default: "http://127.0.0.1:3001", Doc: "URL where `pulumi up` reaches Grafana's HTTP API: by default the SSH tunnel's local end, which keeps port numbers, so a loopback URL must use grafanaPort."},
+	{Name: "grafanaApiUrl", Default: "http://127.0.0.1:3001", Doc: "URL where `pulumi up` reaches Grafana's HTTP API (by default the local end of the SSH tunnel, which `sshTunnel` opens on grafanaPort)."},
 	{Name: "grafanaManageContent", Default: "true", Doc: "Push datasources and dashboards through the Grafana provider. Set false for a first bootstrap when the API is not reachable yet."},
 
 	// Alert thresholds.

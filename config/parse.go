@@ -334,7 +334,6 @@ func Parse(stack string, values map[string]string, secret map[string]bool) (Sett
 	if s.Grafana.AdminPassword.IsSet() && len([]rune(s.Grafana.AdminPassword.value)) < MinAdminPasswordLength {
 		p.addf("grafanaAdminPassword", "is too short; allowed: at least %d characters, or unset to generate one", MinAdminPasswordLength)
 	}
-	p.apiThroughTunnel(s.Grafana.APIURL, s.Ports.Grafana)
 
 	s.Thresholds = Thresholds{
 		CPUHighPercent:       p.percent("alertCpuHighPercent"),
@@ -380,26 +379,4 @@ func (p *parser) uniquePorts(ports Ports) {
 func hasPassword(u *url.Userinfo) bool {
 	_, ok := u.Password()
 	return ok
-}
-
-// apiThroughTunnel checks that a loopback grafanaApiUrl reaches this stack's
-// Grafana: the SSH tunnel forwards each host port to the same local port, so
-// a loopback URL on another port would reach nothing, or another stack's
-// Grafana (e.g. production's, from a staging deployment).
-func (p *parser) apiThroughTunnel(apiURL string, grafanaPort int) {
-	u, err := url.Parse(apiURL)
-	if err != nil || grafanaPort < 1 || grafanaPort > 65535 {
-		return // reported by httpURL or port
-	}
-	host := u.Hostname()
-	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		return
-	}
-	port := u.Port()
-	if port == "" {
-		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
-	}
-	if port != strconv.Itoa(grafanaPort) {
-		p.addf("grafanaApiUrl", "%q is on this machine but not on grafanaPort %d, where the SSH tunnel forwards Grafana; allowed: http://127.0.0.1:%d, or a URL that reaches this stack's Grafana", apiURL, grafanaPort, grafanaPort)
-	}
 }

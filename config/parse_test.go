@@ -137,8 +137,6 @@ func TestParseReportsExactProblems(t *testing.T) {
 			[]string{`traefikMetricsTarget: "http://traefik:8082" is not a scrape target; allowed: host:port`}},
 		{"bad grafana url", map[string]string{"grafanaRootUrl": "grafana.example.com"}, nil,
 			[]string{`grafanaRootUrl: "grafana.example.com" is not a URL; allowed: http(s)://host[:port][/path]`}},
-		{"api url on another stack's tunnel port", map[string]string{"grafanaPort": "3002"}, nil,
-			[]string{`grafanaApiUrl: "http://127.0.0.1:3001" is on this machine but not on grafanaPort 3002, where the SSH tunnel forwards Grafana; allowed: http://127.0.0.1:3002, or a URL that reaches this stack's Grafana`}},
 		{"bad dead man url", map[string]string{"deadMansSwitchUrl": "hc-ping.example/abc"}, map[string]bool{"deadMansSwitchUrl": true},
 			[]string{`deadMansSwitchUrl: is not a URL; allowed: http(s)://host/path`}},
 		// Every problem at once, not the first one.
