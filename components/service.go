@@ -51,6 +51,7 @@ const (
 	// /ready answers 503 for ~15s) on a small VPS takes tens of seconds;
 	// `wait` fails the update if the container is not healthy by then.
 	waitTimeoutSeconds = 300
+	stopGraceSeconds   = 30
 	logMaxSize         = "10m"
 	logMaxFile         = "3"
 	// Upload modes. The files are owned by root (the upload is a tar written
@@ -160,7 +161,12 @@ func deploy(ctx *pulumi.Context, parent pulumi.Resource, h Host, s service) (*de
 		Command:     pulumi.ToStringArray(s.command),
 		Envs:        envs,
 		Restart:     pulumi.String(restartPolicy),
-		Memory:      pulumi.Int(s.memoryMB),
+		// On replacement the provider otherwise force-removes the container
+		// (SIGKILL): give Prometheus (TSDB head, WAL) and Loki (ingester) a
+		// clean shutdown, here and on `docker stop`.
+		DestroyGraceSeconds: pulumi.Int(stopGraceSeconds),
+		StopTimeout:         pulumi.Int(stopGraceSeconds),
+		Memory:              pulumi.Int(s.memoryMB),
 		Ports: docker.ContainerPortArray{docker.ContainerPortArgs{
 			Internal: pulumi.Int(internalPort),
 			External: pulumi.Int(s.hostPort),
