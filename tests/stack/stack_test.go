@@ -497,3 +497,40 @@ func TestInstalledFilesMatchTheGlobs(t *testing.T) {
 		t.Errorf("TemplateFile = %q, %v", f, err)
 	}
 }
+
+// Least privilege: no privileged container, every host path read-only,
+// capabilities dropped (cAdvisor keeps Docker's default set), read-only root
+// filesystems where no upload needs a writable one.
+func TestLeastPrivilege(t *testing.T) {
+	forEachStack(t, func(t *testing.T, b built) {
+		for _, svc := range topology.Monitoring {
+			in := b.m.find(t, typeContainer, string(svc)).inputs
+			if p, ok := in["privileged"]; ok && p.IsBool() && p.BoolValue() {
+				t.Errorf("%s is privileged", svc)
+			}
+			for _, v := range arr(t, in["volumes"]) {
+				o := obj(t, v)
+				if hp, _ := plain(o["hostPath"]); hp != "" && !o["readOnly"].BoolValue() {
+					t.Errorf("%s mounts host path %s writable", svc, hp)
+				}
+			}
+			for _, m := range arr(t, in["mounts"]) {
+				if o := obj(t, m); !o["readOnly"].BoolValue() {
+					t.Errorf("%s has a writable mount %v", svc, o["source"])
+				}
+			}
+			caps := obj(t, in["capabilities"])
+			dropsAll := contains(strs(t, caps["drops"]), "ALL")
+			if dropsAll == (svc == topology.Cadvisor) {
+				t.Errorf("%s drops ALL capabilities: %v", svc, dropsAll)
+			}
+			wantRO := svc == topology.NodeExporter || svc == topology.Cadvisor
+			if ro := in["readOnly"].BoolValue(); ro != wantRO {
+				t.Errorf("%s read-only root filesystem = %v, want %v", svc, ro, wantRO)
+			}
+			if g := in["destroyGraceSeconds"]; !g.IsNumber() || g.NumberValue() <= 0 {
+				t.Errorf("%s is force-removed on replacement (no destroyGraceSeconds)", svc)
+			}
+		}
+	})
+}
