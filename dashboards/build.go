@@ -23,9 +23,7 @@ import (
 const (
 	green  = "green"
 	yellow = "yellow"
-	orange = "orange"
 	red    = "red"
-	blue   = "blue"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -184,11 +182,10 @@ func neutral() th { return thresholds(green) }
 type size struct{ w, h uint32 }
 
 var (
-	full    = size{24, 8}
-	half    = size{12, 8}
-	third   = size{8, 8}
-	quarter = size{6, 4}
-	sixth   = size{4, 4}
+	full  = size{24, 8}
+	half  = size{12, 8}
+	third = size{8, 8}
+	sixth = size{4, 4}
 )
 
 // series is a time series panel with a table legend (mean, max, last), so a
