@@ -46,7 +46,7 @@ func containersBoard(t config.Thresholds) (dashboard.Dashboard, error) {
 	d.panel(series("Filesystem I/O", "Bytes per second read (positive) and written (negative).", "Bps", half, neutral(),
 		q{`sum by (name) (rate(container_fs_reads_bytes_total{` + c + `}[$__rate_interval]))`, "{{name}} read"},
 		q{`-sum by (name) (rate(container_fs_writes_bytes_total{` + c + `}[$__rate_interval]))`, "{{name}} write"}))
-	d.panel(series("Filesystem usage", "Bytes used by each container's writable layer and volumes cAdvisor can attribute.", "bytes", full, neutral(),
+	d.panel(series("Filesystem usage", "Bytes used by each container's filesystems as cAdvisor measures them (its disk metrics); empty for storage drivers cAdvisor cannot measure.", "bytes", full, neutral(),
 		q{`sum by (name) (container_fs_usage_bytes{` + c + `})`, "{{name}}"}).Min(0))
 	return d.build()
 }
