@@ -11,6 +11,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/grafana/grafana-foundation-sdk/go/cog"
+	"github.com/grafana/grafana-foundation-sdk/go/cog/plugins"
+	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 	"github.com/stretchr/testify/require"
@@ -89,6 +92,8 @@ func TestBuiltinDashboards(t *testing.T) {
 			require.Equal(t, want.title, deref(model.Title))
 			require.Contains(t, model.Tags, Tag)
 
+			strictParts(t, d.JSON)
+
 			var top map[string]any
 			require.NoError(t, json.Unmarshal(d.JSON, &top))
 			require.NotContains(t, top, "id", "a fixed id would clash between Grafana instances; Grafana assigns it")
@@ -124,6 +129,57 @@ func TestBuiltinDashboards(t *testing.T) {
 			require.Equal(t, want.variables, vars)
 		})
 	}
+}
+
+// strictParts decodes every panel, row and variable with the SDK's strict
+// decoders, which reject unknown fields, missing required fields and wrong
+// types. (The dashboard-level strict decoder of v0.0.22 drops the panels, so
+// the parts are decoded one by one.)
+func strictParts(t *testing.T, raw []byte) {
+	t.Helper()
+	registerPlugins.Do(plugins.RegisterDefaultPlugins)
+	var parts struct {
+		Panels     []json.RawMessage `json:"panels"`
+		Templating struct {
+			List []json.RawMessage `json:"list"`
+		} `json:"templating"`
+	}
+	require.NoError(t, json.Unmarshal(raw, &parts))
+	require.NotEmpty(t, parts.Panels)
+	for i, p := range parts.Panels {
+		var kind struct {
+			Type string `json:"type"`
+		}
+		require.NoError(t, json.Unmarshal(p, &kind))
+		var err error
+		if kind.Type == "row" {
+			var row dashboard.RowPanel
+			err = row.UnmarshalJSONStrict(p)
+		} else {
+			var panel dashboard.Panel
+			err = panel.UnmarshalJSONStrict(p)
+		}
+		require.NoError(t, realError(err), "panel %d (%s) fails strict decoding", i, kind.Type)
+	}
+	for i, v := range parts.Templating.List {
+		var variable dashboard.VariableModel
+		require.NoError(t, realError(variable.UnmarshalJSONStrict(v)), "variable %d fails strict decoding", i)
+	}
+}
+
+// realError drops the empty error list the SDK's strict decoders return on
+// success (a typed nil cog.BuildErrors).
+func realError(err error) error {
+	if errs, ok := err.(cog.BuildErrors); ok && len(errs) == 0 {
+		return nil
+	}
+	return err
+}
+
+func TestStrictPartsRejectsUnknownFields(t *testing.T) {
+	var panel dashboard.Panel
+	err := realError(panel.UnmarshalJSONStrict([]byte(`{"type":"timeseries","title":"x","unexpected":1}`)))
+	require.ErrorContains(t, err, "unexpected", "the strict decoder must catch what strictParts relies on it to catch")
 }
 
 func TestDeterministic(t *testing.T) {
