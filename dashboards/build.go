@@ -93,33 +93,21 @@ type q struct {
 	expr, legend string
 }
 
-// promTargets turns queries into range targets with refIds A, B, C...
-func promTargets(qs []q) []cog.Builder[variants.Dataquery] {
+// promTargets turns queries into targets with refIds A, B, C... Range
+// targets draw series over time; instant targets are evaluated once, at the
+// end of the range, for panels that show one value per series (bar gauges).
+func promTargets(instant bool, qs []q) []cog.Builder[variants.Dataquery] {
 	out := make([]cog.Builder[variants.Dataquery], 0, len(qs))
 	for i, x := range qs {
 		t := prometheus.NewDataqueryBuilder().
 			Datasource(promRef).
 			RefId(refID(i)).
-			Expr(x.expr).
-			Range()
-		if x.legend != "" {
-			t.LegendFormat(x.legend)
+			Expr(x.expr)
+		if instant {
+			t.Instant()
+		} else {
+			t.Range()
 		}
-		out = append(out, t)
-	}
-	return out
-}
-
-// instantTargets are like promTargets for panels that show one value per
-// series (bar gauges): an instant query evaluates once, at the range end.
-func instantTargets(qs []q) []cog.Builder[variants.Dataquery] {
-	out := make([]cog.Builder[variants.Dataquery], 0, len(qs))
-	for i, x := range qs {
-		t := prometheus.NewDataqueryBuilder().
-			Datasource(promRef).
-			RefId(refID(i)).
-			Expr(x.expr).
-			Instant()
 		if x.legend != "" {
 			t.LegendFormat(x.legend)
 		}
@@ -195,7 +183,7 @@ func series(title, description, unit string, sz size, t th, qs ...q) *timeseries
 		Title(title).
 		Description(description).
 		Datasource(promRef).
-		Targets(promTargets(qs)).
+		Targets(promTargets(false, qs)).
 		Unit(unit).
 		Span(sz.w).Height(sz.h).
 		Thresholds(t.builder()).
@@ -224,7 +212,7 @@ func single(title, description, unit string, sz size, t th, qs ...q) *stat.Panel
 		Title(title).
 		Description(description).
 		Datasource(promRef).
-		Targets(promTargets(qs)).
+		Targets(promTargets(false, qs)).
 		Unit(unit).
 		Span(sz.w).Height(sz.h).
 		Thresholds(t.builder()).
@@ -244,7 +232,7 @@ func bars(title, description, unit string, sz size, t th, qs ...q) *bargauge.Pan
 		Title(title).
 		Description(description).
 		Datasource(promRef).
-		Targets(instantTargets(qs)).
+		Targets(promTargets(true, qs)).
 		Unit(unit).
 		Span(sz.w).Height(sz.h).
 		Thresholds(t.builder()).
