@@ -14,8 +14,8 @@ import (
 // alerting) without any metric_relabel_configs, so every series the
 // exporters expose is stored. Loaded and re-marshalled through Prometheus'
 // own config package, never edited as text.
-func baselinePromConfig(l topology.Layout) ([]byte, error) {
-	prod, err := promconfig.Render("live", l)
+func baselinePromConfig(stackName string, l topology.Layout) ([]byte, error) {
+	prod, err := promconfig.Render(stackName, l)
 	if err != nil {
 		return nil, err
 	}

@@ -170,7 +170,7 @@ func Start(opts Options) (st *Stack, err error) {
 	// Render every file with the program's renderers.
 	var promYAML []byte
 	if opts.Baseline {
-		promYAML, err = baselinePromConfig(l)
+		promYAML, err = baselinePromConfig(st.Settings.Stack, l)
 	} else {
 		promYAML, err = promconfig.Render(st.Settings.Stack, l)
 	}
