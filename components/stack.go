@@ -5,6 +5,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/koprogo/koprogo-monitoring/config"
+	"github.com/koprogo/koprogo-monitoring/dashboards"
 	"github.com/koprogo/koprogo-monitoring/topology"
 )
 
@@ -95,6 +96,9 @@ func NewStack(ctx *pulumi.Context, name string, args *StackArgs, opts ...pulumi.
 			AdminUser:     s.Grafana.AdminUser,
 			AdminPassword: st.Grafana.AdminPassword,
 			Grafana:       st.Grafana.Container,
+			// Pulumi runs the program in the project directory, so the
+			// relative folder resolves to the repository's dashboards/custom.
+			CustomDashboardsDir: dashboards.CustomDir,
 		}, child); err != nil {
 			return nil, err
 		}
