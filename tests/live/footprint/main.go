@@ -32,6 +32,10 @@ import (
 // monitored application, not part of the footprint).
 var measured = []string{"prometheus", "alertmanager", "node_exporter", "postgres_exporter"}
 
+// logger writes to stderr explicitly: a dependency redirects the standard
+// logger's output.
+var logger = log.New(os.Stderr, "footprint: ", log.LstdFlags)
+
 // warmup is skipped before CPU is counted: start-up (WAL creation, first
 // scrapes, rule loading) is not the steady state.
 const warmup = time.Minute
@@ -57,24 +61,24 @@ func main() {
 	out := flag.String("out", "docs/footprint.md", "report to write")
 	flag.Parse()
 	if *duration < 2*warmup {
-		log.Fatalf("-duration must be at least %s", 2*warmup)
+		logger.Fatalf("-duration must be at least %s", 2*warmup)
 	}
 	tuned, err := run("tuned (production configuration)", stack.Options{}, *duration)
 	if err != nil {
-		log.Fatal(err)
+		logger.Fatal(err)
 	}
 	baseline, err := run("untuned baseline", stack.Options{Baseline: true}, *duration)
 	if err != nil {
-		log.Fatal(err)
+		logger.Fatal(err)
 	}
 	if err := os.WriteFile(*out, []byte(report(tuned, baseline)), 0o644); err != nil {
-		log.Fatal(err)
+		logger.Fatal(err)
 	}
-	log.Printf("wrote %s", *out)
+	logger.Printf("wrote %s", *out)
 }
 
 func run(name string, opts stack.Options, d time.Duration) (r result, err error) {
-	log.Printf("%s: starting", name)
+	logger.Printf("%s: starting", name)
 	st, err := stack.Start(opts)
 	if err != nil {
 		return r, err
@@ -109,11 +113,11 @@ func run(name string, opts stack.Options, d time.Duration) (r result, err error)
 	if r.seriesByJob, err = queryByJob(ctx, st, `count by (job) ({__name__=~".+",job!=""})`); err != nil {
 		return r, err
 	}
-	if r.headSeries, err = queryScalar(ctx, st, `prometheus_tsdb_head_series`); err != nil {
+	if r.headSeries, err = queryScalar(ctx, st, `sum(prometheus_tsdb_head_series)`); err != nil {
 		return r, err
 	}
 	window := strconv.Itoa(int((d-warmup)/time.Second)) + "s"
-	if r.samplesPerS, err = queryScalar(ctx, st, `rate(prometheus_tsdb_head_samples_appended_total[`+window+`])`); err != nil {
+	if r.samplesPerS, err = queryScalar(ctx, st, `sum(rate(prometheus_tsdb_head_samples_appended_total[`+window+`]))`); err != nil {
 		return r, err
 	}
 
@@ -125,7 +129,7 @@ func run(name string, opts stack.Options, d time.Duration) (r result, err error)
 	if r.block, err = compactHead(filepath.Join(st.Dir, "prometheus-data")); err != nil {
 		return r, err
 	}
-	log.Printf("%s: done", name)
+	logger.Printf("%s: done", name)
 	return r, nil
 }
 
