@@ -59,6 +59,13 @@ func TestLive(t *testing.T) {
 	t.Run("metric names", func(t *testing.T) { checkMetricNames(ctx, t, st, groups) })
 	t.Run("watchdog", func(t *testing.T) { checkWatchdog(ctx, t, st, groups, am) })
 	t.Run("postgres outage", func(t *testing.T) { checkPostgresOutage(ctx, t, st, groups, am) })
+	// By now Watchdog has been firing for minutes: it must never have been
+	// mailed (it would reach the inbox every repeat interval).
+	for _, m := range st.Mail.Messages() {
+		if strings.Contains(m.Subject, "Watchdog") {
+			t.Errorf("Watchdog was e-mailed: %q", m.Subject)
+		}
+	}
 }
 
 // checkTargets waits for the first scrape of every target, then requires

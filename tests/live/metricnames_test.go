@@ -20,7 +20,7 @@ import (
 // An entry whose metric does exist here, or that nothing references, fails
 // the test: the list stays exact.
 var notExportedHere = map[string]string{
-	// cAdvisor: not run here (no Docker engine; see stack.NotRunning). Names
+	// cAdvisor: not run here (not built; see stack.NotRunning). Names
 	// from cAdvisor's metric table, docs/storage/prometheus.md at v0.53.0
 	// (https://github.com/google/cadvisor/blob/v0.53.0/docs/storage/prometheus.md),
 	// all in metric groups the deployed flags keep (cpu, memory, disk,

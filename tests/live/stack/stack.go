@@ -37,7 +37,7 @@ var NotRunning = map[topology.Service]string{
 	topology.Alloy:    "Grafana Alloy is not built here (large module with AGPL Loki dependencies); its configuration is checked by structure only",
 	topology.Traefik:  "Traefik is the application's reverse proxy, not part of this stack",
 	topology.Backend:  "the KoproGo backend is the monitored application, not part of this stack",
-	topology.Cadvisor: "cAdvisor runs with --docker_only=true and this machine has no Docker engine, so it would export no container series",
+	topology.Cadvisor: "cAdvisor is not built: its main package lives in the separate module github.com/google/cadvisor/cmd, which the module proxy here does not serve (404); and with the deployed --docker_only=true it would export no container series on a machine without a Docker engine",
 }
 
 // Stack is the running monitoring stack plus the outside world it talks to:
