@@ -10,7 +10,7 @@ import (
 )
 
 // Images pins every container image. Prometheus, Alertmanager, node_exporter
-// and postgres_exporter must match the versions in tools/go.mod: the live test
+// and postgres_exporter must match the versions in tools/<tool>/go.mod: the live test
 // runs those exact releases (a unit test enforces the match).
 type Images struct {
 	Prometheus       string
