@@ -19,27 +19,10 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/koprogo/koprogo-monitoring/config"
+	"github.com/koprogo/koprogo-monitoring/internal/testkit"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files (testdata/, docs/alerts.md)")
-
-// golden compares got with the file, or rewrites it under -update.
-func golden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run `go test ./alerts/ -update`)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Fatalf("%s is out of date: run `go test ./alerts/ -update` and review the diff", path)
-	}
-}
 
 // promtool unit-test file format (cmd/promtool/unittest.go).
 type (
@@ -125,7 +108,7 @@ func unitTests(t *testing.T, s config.Settings, rulesFile string) []byte {
 // TestPromtool renders the rules for every stack, checks them with
 // `promtool check rules` and runs the unit tests against that same file.
 func TestPromtool(t *testing.T) {
-	promtool := tool(t, "promtool")
+	promtool := testkit.Tool(t, "promtool")
 	for _, stack := range testedStacks {
 		t.Run(stack, func(t *testing.T) {
 			s := stackSettings(t, stack)
@@ -134,8 +117,8 @@ func TestPromtool(t *testing.T) {
 				t.Fatal(err)
 			}
 			rulesFile := stack + ".rules.yml"
-			golden(t, filepath.Join("testdata", rulesFile), rules)
-			golden(t, filepath.Join("testdata", stack+".tests.yml"), unitTests(t, s, rulesFile))
+			testkit.Golden(t, filepath.Join("testdata", rulesFile), rules, *update)
+			testkit.Golden(t, filepath.Join("testdata", stack+".tests.yml"), unitTests(t, s, rulesFile), *update)
 			if t.Failed() {
 				return
 			}
@@ -337,7 +320,7 @@ func thresholdsTable(t *testing.T) []byte {
 }
 
 func TestThresholdsTable(t *testing.T) {
-	golden(t, filepath.Join("..", "docs", "alerts.md"), thresholdsTable(t))
+	testkit.Golden(t, filepath.Join("..", "docs", "alerts.md"), thresholdsTable(t), *update)
 }
 
 // TestKeysExist: every config key a rule names is a real key.

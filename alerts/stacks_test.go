@@ -107,20 +107,6 @@ func projectName(t *testing.T) string {
 	return p.Name
 }
 
-// tool returns the path of an upstream binary from $KOPROGO_TOOLS_BIN.
-func tool(t *testing.T, name string) string {
-	t.Helper()
-	dir := os.Getenv("KOPROGO_TOOLS_BIN")
-	if dir == "" {
-		t.Fatalf("KOPROGO_TOOLS_BIN is not set: run `make tools` (or `make test`, which sets it) so that %s is available", name)
-	}
-	p := filepath.Join(dir, name)
-	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("%s not found in KOPROGO_TOOLS_BIN=%s: run `make tools` (%v)", name, dir, err)
-	}
-	return p
-}
-
 func run(t *testing.T, dir, bin string, args ...string) string {
 	t.Helper()
 	cmd := exec.Command(bin, args...)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -19,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/koprogo/koprogo-monitoring/config"
+	"github.com/koprogo/koprogo-monitoring/internal/testkit"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -198,14 +198,7 @@ func TestGolden(t *testing.T) {
 		require.NoError(t, json.Indent(&pretty, d.JSON, "", "  "))
 		pretty.WriteByte('\n')
 		path := filepath.Join("testdata", d.UID+".golden.json")
-		if *update {
-			require.NoError(t, os.MkdirAll("testdata", 0o755))
-			require.NoError(t, os.WriteFile(path, pretty.Bytes(), 0o644))
-			continue
-		}
-		golden, err := os.ReadFile(path)
-		require.NoError(t, err, "run go test ./dashboards/ -update to create it")
-		require.Equal(t, string(golden), pretty.String(), "%s is stale: run go test ./dashboards/ -update and review the diff", path)
+		testkit.Golden(t, path, pretty.Bytes(), *update)
 	}
 }
 

@@ -12,8 +12,6 @@ package alloyconfig
 import (
 	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -22,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/koprogo/koprogo-monitoring/config"
+	"github.com/koprogo/koprogo-monitoring/internal/testkit"
 	"github.com/koprogo/koprogo-monitoring/topology"
 )
 
@@ -196,13 +195,7 @@ func TestDeterministic(t *testing.T) {
 func TestGolden(t *testing.T) {
 	s := prodSettings(t, "prod")
 	out := render(t, s, topology.Production(s))
-	if *update {
-		require.NoError(t, os.MkdirAll(filepath.Dir(golden), 0o755))
-		require.NoError(t, os.WriteFile(golden, out, 0o644))
-	}
-	want, err := os.ReadFile(golden)
-	require.NoError(t, err, "run `go test ./render/alloyconfig -update` to create it")
-	require.Equal(t, string(want), string(out), "rendered file changed; review and run `go test ./render/alloyconfig -update`")
+	testkit.Golden(t, golden, out, *update)
 }
 
 // ---- a reader for the emitted subset of the syntax (see top of file) ----

@@ -18,6 +18,7 @@ import (
 
 	"github.com/koprogo/koprogo-monitoring/alerts"
 	"github.com/koprogo/koprogo-monitoring/config"
+	"github.com/koprogo/koprogo-monitoring/internal/testkit"
 	"github.com/koprogo/koprogo-monitoring/topology"
 )
 
@@ -78,19 +79,7 @@ func TestGolden(t *testing.T) {
 			s := settings(t, v.values)
 			got := render(t, s, topology.Production(s))
 			path := filepath.Join("testdata", v.name+".yml")
-			if *update {
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run `go test ./render/amconfig/ -update`)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Fatalf("%s is out of date: run `go test ./render/amconfig/ -update` and review the diff", path)
-			}
+			testkit.Golden(t, path, got, *update)
 			if !bytes.Equal(got, render(t, s, topology.Production(s))) {
 				t.Fatal("two renders of the same input differ")
 			}
@@ -142,19 +131,6 @@ func liveLayout(t *testing.T, s config.Settings) (topology.Layout, string) {
 	return l, dir
 }
 
-func tool(t *testing.T, name string) string {
-	t.Helper()
-	dir := os.Getenv("KOPROGO_TOOLS_BIN")
-	if dir == "" {
-		t.Fatalf("KOPROGO_TOOLS_BIN is not set: run `make tools` (or `make test`, which sets it) so that %s is available", name)
-	}
-	p := filepath.Join(dir, name)
-	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("%s not found in KOPROGO_TOOLS_BIN=%s: run `make tools` (%v)", name, dir, err)
-	}
-	return p
-}
-
 // route is one `amtool config routes test` expectation.
 type route struct {
 	labels   []string
@@ -164,7 +140,7 @@ type route struct {
 // TestAmtool runs amtool check-config on every variant (with a CA file, as
 // the live test renders it) and proves where each severity goes.
 func TestAmtool(t *testing.T) {
-	amtool := tool(t, "amtool")
+	amtool := testkit.Tool(t, "amtool")
 	critical := []string{"alertname=HostDiskSpaceLow", "severity=critical", "component=host", "stack=prod"}
 	warning := []string{"alertname=HostCpuHigh", "severity=warning", "component=host", "stack=prod"}
 	info := []string{"alertname=HostRebooted", "severity=info", "component=host", "stack=prod"}

@@ -1,27 +1,13 @@
 package flags
 
 import (
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-// toolsBin returns the path of a pinned upstream binary, failing the test
-// when KOPROGO_TOOLS_BIN is unset or the binary is missing.
-func toolsBin(t *testing.T, name string) string {
-	t.Helper()
-	dir := os.Getenv("KOPROGO_TOOLS_BIN")
-	if dir == "" {
-		t.Fatalf("KOPROGO_TOOLS_BIN is not set: run `make tools` (or `make test`, which sets it)")
-	}
-	p := filepath.Join(dir, name)
-	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("%s not found in KOPROGO_TOOLS_BIN=%s: run `make tools`", name, dir)
-	}
-	return p
-}
+	"github.com/koprogo/koprogo-monitoring/internal/testkit"
+)
 
 // acceptsFlags runs the real binary with args followed by --help. kingpin
 // parses every flag (names and typed values such as durations and byte
@@ -44,7 +30,7 @@ func firstLines(s string, n int) string {
 }
 
 func TestPrometheusFlagsAcceptedByPrometheus(t *testing.T) {
-	bin := toolsBin(t, "prometheus")
+	bin := testkit.Tool(t, "prometheus")
 	acceptsFlags(t, bin, Prometheus(PrometheusOptions{
 		ConfigFile: "/etc/prometheus/prometheus.yml", StoragePath: "/prometheus", ListenAddress: ":9090",
 		ExternalURL: "http://localhost:9090/", RetentionTime: "30d", RetentionSize: "8GB",
@@ -52,7 +38,7 @@ func TestPrometheusFlagsAcceptedByPrometheus(t *testing.T) {
 }
 
 func TestAlertmanagerFlagsAcceptedByAlertmanager(t *testing.T) {
-	bin := toolsBin(t, "alertmanager")
+	bin := testkit.Tool(t, "alertmanager")
 	acceptsFlags(t, bin, Alertmanager(AlertmanagerOptions{
 		ConfigFile: "/etc/alertmanager/alertmanager.yml", StoragePath: "/alertmanager", ListenAddress: ":9093",
 		ExternalURL: "http://localhost:9093/",
@@ -60,18 +46,18 @@ func TestAlertmanagerFlagsAcceptedByAlertmanager(t *testing.T) {
 }
 
 func TestNodeExporterFlagsAcceptedByNodeExporter(t *testing.T) {
-	bin := toolsBin(t, "node_exporter")
+	bin := testkit.Tool(t, "node_exporter")
 	acceptsFlags(t, bin, NodeExporter(NodeExporterOptions{RootFS: "/host", TextfileDir: "/var/lib/node_exporter/textfile", ListenAddress: ":9100"}))
 }
 
 func TestPostgresExporterFlagsAcceptedByPostgresExporter(t *testing.T) {
-	bin := toolsBin(t, "postgres_exporter")
+	bin := testkit.Tool(t, "postgres_exporter")
 	acceptsFlags(t, bin, PostgresExporter(PostgresExporterOptions{ListenAddress: ":9187"}))
 }
 
 // The check above must be able to fail: a misspelt flag is rejected.
 func TestAcceptsFlagsDetectsUnknownFlag(t *testing.T) {
-	bin := toolsBin(t, "node_exporter")
+	bin := testkit.Tool(t, "node_exporter")
 	out, err := exec.Command(bin, "--no-collector.doesnotexist", "--help").CombinedOutput()
 	if err == nil {
 		t.Fatalf("node_exporter accepted an unknown flag; the --help probe proves nothing:\n%s", firstLines(string(out), 3))

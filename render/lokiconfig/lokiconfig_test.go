@@ -8,8 +8,6 @@ package lokiconfig
 
 import (
 	"flag"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -19,6 +17,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/koprogo/koprogo-monitoring/config"
+	"github.com/koprogo/koprogo-monitoring/internal/testkit"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -228,11 +227,5 @@ func TestDeterministic(t *testing.T) {
 
 func TestGolden(t *testing.T) {
 	out := render(t, settings(t, "7"))
-	if *update {
-		require.NoError(t, os.MkdirAll(filepath.Dir(golden), 0o755))
-		require.NoError(t, os.WriteFile(golden, out, 0o644))
-	}
-	want, err := os.ReadFile(golden)
-	require.NoError(t, err, "run `go test ./render/lokiconfig -update` to create it")
-	require.Equal(t, string(want), string(out), "rendered file changed; review and run `go test ./render/lokiconfig -update`")
+	testkit.Golden(t, golden, out, *update)
 }

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/koprogo/koprogo-monitoring/internal/testkit"
 )
 
 func TestSplitRejectsWithoutQuotingTheDSN(t *testing.T) {
@@ -41,7 +43,7 @@ func TestSplitRejectsWithoutQuotingTheDSN(t *testing.T) {
 // server: the fake server below reads the startup message (user, database)
 // and asks for a clear-text password, which the exporter then sends.
 func TestExporterRebuildsTheDSN(t *testing.T) {
-	bin := toolsBin(t, "postgres_exporter")
+	bin := testkit.Tool(t, "postgres_exporter")
 	pg, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -179,17 +181,4 @@ func readPassword(conn net.Conn) (string, error) {
 		return "", err
 	}
 	return strings.TrimSuffix(string(body), "\x00"), nil
-}
-
-func toolsBin(t *testing.T, name string) string {
-	t.Helper()
-	dir := os.Getenv("KOPROGO_TOOLS_BIN")
-	if dir == "" {
-		t.Fatalf("KOPROGO_TOOLS_BIN is not set: run `make tools` (or `make test`, which sets it)")
-	}
-	p := filepath.Join(dir, name)
-	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("%s not found in KOPROGO_TOOLS_BIN=%s: run `make tools`", name, dir)
-	}
-	return p
 }

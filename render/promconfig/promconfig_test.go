@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/koprogo/koprogo-monitoring/config"
+	"github.com/koprogo/koprogo-monitoring/internal/testkit"
 	"github.com/koprogo/koprogo-monitoring/topology"
 )
 
@@ -139,20 +140,14 @@ func TestDeterministic(t *testing.T) {
 
 func TestGolden(t *testing.T) {
 	out := render(t, "prod", topology.Production(prodSettings(t)))
-	if *update {
-		require.NoError(t, os.MkdirAll(filepath.Dir(golden), 0o755))
-		require.NoError(t, os.WriteFile(golden, out, 0o644))
-	}
-	want, err := os.ReadFile(golden)
-	require.NoError(t, err, "run `go test ./render/promconfig -update` to create it")
-	require.Equal(t, string(want), string(out), "rendered file changed; review and run `go test ./render/promconfig -update`")
+	testkit.Golden(t, golden, out, *update)
 }
 
 // TestPromtoolCheckConfig runs the real promtool on a file rendered with
 // paths in a temp dir, with one rule file matching the glob (promtool also
 // checks the rule files).
 func TestPromtoolCheckConfig(t *testing.T) {
-	promtool := tool(t, "promtool")
+	promtool := testkit.Tool(t, "promtool")
 	dir := t.TempDir()
 	rules := filepath.Join(dir, "rules")
 	require.NoError(t, os.Mkdir(rules, 0o755))
@@ -226,19 +221,4 @@ func staticAddrs(t *testing.T, cs discovery.Configs) []string {
 		}
 	}
 	return addrs
-}
-
-// tool returns the path of an upstream binary from $KOPROGO_TOOLS_BIN and
-// fails the test when it is not available.
-func tool(t *testing.T, name string) string {
-	t.Helper()
-	dir := os.Getenv("KOPROGO_TOOLS_BIN")
-	if dir == "" {
-		t.Fatalf("KOPROGO_TOOLS_BIN is not set: run `make tools` (or `make test`, which sets it) so that %s can be found", name)
-	}
-	p := filepath.Join(dir, name)
-	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("%s not found in KOPROGO_TOOLS_BIN=%s: run `make tools` (%v)", name, dir, err)
-	}
-	return p
 }
