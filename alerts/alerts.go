@@ -77,7 +77,7 @@ func RunbookURL(alert string) string { return RunbookBase + "#" + strings.ToLowe
 func Groups(s config.Settings) []Group {
 	return []Group{
 		{Name: "host", Rules: hostRules(s.Thresholds)},
-		{Name: "containers", Rules: containerRules(s.App.CriticalContainers)},
+		{Name: "containers", Rules: containerRules(s.App.CriticalContainers, s.Thresholds)},
 		{Name: "postgres", Rules: postgresRules(s.Thresholds)},
 		{Name: "app", Rules: appRules(s.Thresholds)},
 		{Name: "backup", Rules: backupRules(s.Thresholds)},

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/common/helpers/templates"
+
 	"github.com/koprogo/koprogo-monitoring/config"
 )
 
@@ -186,10 +188,10 @@ func cases(st config.Settings) []ruleCase {
 		}
 	}
 	add(
-		ruleCase{name: "load per core above", alert: "HostLoadHigh", at: 20 * time.Minute, input: load(loadPerCore + 0.2),
+		ruleCase{name: "load per core above", alert: "HostLoadHigh", at: 20 * time.Minute, input: load(t.LoadPerCore + 0.2),
 			exp: []expAlert{{Warning, lbl("instance", "vps:9100"), "High load on vps:9100",
-				fmt.Sprintf("15-minute load average is %.2f per core on vps:9100; threshold %s.", loadPerCore+0.2, num(loadPerCore))}}},
-		ruleCase{name: "load per core just below", alert: "HostLoadHigh", at: 20 * time.Minute, input: load(loadPerCore - 0.1)},
+				fmt.Sprintf("15-minute load average is %.2f per core on vps:9100; threshold %s.", t.LoadPerCore+0.2, num(t.LoadPerCore))}}},
+		ruleCase{name: "load per core just below", alert: "HostLoadHigh", at: 20 * time.Minute, input: load(t.LoadPerCore - 0.1)},
 	)
 
 	add(
@@ -282,11 +284,12 @@ func cases(st config.Settings) []ruleCase {
 			s(`container_memory_working_set_bytes{`+ca+`,name="nolimit",id="/docker/def"}`, "9e9x20"),
 		}
 	}
+	memHigh, memOK := above(t.ContainerMemoryPercent), t.ContainerMemoryPercent-math.Min(2, t.ContainerMemoryPercent/2)
 	add(
-		ruleCase{name: "95% of the limit", alert: "ContainerMemoryNearLimit", at: 15 * time.Minute, input: cmem(95),
+		ruleCase{name: num(memHigh) + "% of the limit", alert: "ContainerMemoryNearLimit", at: 15 * time.Minute, input: cmem(memHigh),
 			exp: []expAlert{{Warning, lbl("instance", "cadvisor:8080", "name", "backend"), "Container backend near its memory limit",
-				"Container backend uses 95.0% of its memory limit; at 100% the kernel OOM-kills it."}}},
-		ruleCase{name: "88% of the limit, unlimited container ignored", alert: "ContainerMemoryNearLimit", at: 15 * time.Minute, input: cmem(88)},
+				fmt.Sprintf("Container backend uses %.1f%% of its memory limit; at 100%% the kernel OOM-kills it.", memHigh)}}},
+		ruleCase{name: num(memOK) + "% of the limit, unlimited container ignored", alert: "ContainerMemoryNearLimit", at: 15 * time.Minute, input: cmem(memOK)},
 	)
 
 	throttle := func(pct float64) []series {
@@ -346,13 +349,20 @@ func cases(st config.Settings) []ruleCase {
 	)
 
 	tx := `pg_stat_activity_max_tx_duration{` + pe + `,datname="koprogo",state="idle in transaction",usename="app",application_name="",backend_type="client backend",wait_event_type="",wait_event=""}`
+	// Evaluated at 10m: the open transaction ages 60 s a minute and reaches
+	// the threshold at 5m, 5 minutes past it then (well beyond the 2m for).
+	txLong, txShort := t.PgLongTxSeconds+300, t.PgLongTxSeconds-math.Min(10, t.PgLongTxSeconds/2)
+	txAge, err := templates.HumanizeDuration(txLong) // what the rule's humanizeDuration prints
+	if err != nil {
+		panic(err)
+	}
 	add(
-		ruleCase{name: "transaction open for 10 minutes", alert: "PostgresLongRunningTransaction", at: 10 * time.Minute,
-			input: []series{s(tx, "0+60x20")},
+		ruleCase{name: "transaction open for " + num(txLong/60) + " minutes", alert: "PostgresLongRunningTransaction", at: 10 * time.Minute,
+			input: []series{s(tx, f(t.PgLongTxSeconds-300)+"+60x20")},
 			exp: []expAlert{{Warning, lbl("instance", "postgres-exporter:9187", "datname", "koprogo"), "Long-running transaction in database koprogo",
-				"A transaction in database koprogo has been open for 10m 0s: it holds locks and blocks vacuum."}}},
-		ruleCase{name: "transaction open for 290 s", alert: "PostgresLongRunningTransaction", at: 10 * time.Minute,
-			input: []series{s(tx, "290x20")}},
+				"A transaction in database koprogo has been open for " + txAge + ": it holds locks and blocks vacuum."}}},
+		ruleCase{name: "transaction open for " + num(txShort) + " s", alert: "PostgresLongRunningTransaction", at: 10 * time.Minute,
+			input: []series{s(tx, f(txShort)+"x20")}},
 	)
 
 	blocks := func(db string, hitPerMin, readPerMin float64) []series {

@@ -16,22 +16,19 @@ import (
 // Fixed thresholds: the conditions below are not a matter of taste per stack.
 // A config key can be added when an operator needs to tune one.
 const (
-	diskCriticalFactor     = 0.5  // critical at half the free-space threshold
-	diskFillFreePercent    = 40   // only predict on filesystems already below this
-	loadPerCore            = 2    // 15-minute load per core
-	clockOffsetSeconds     = 0.05 // node_timex offset
-	rebootWindow           = 15 * time.Minute
-	containerSeenSeconds   = 120 // cAdvisor housekeeping is ~15s; a stopped container stops updating
-	containerRestarts      = 2   // starts within 15m
-	containerMemoryPercent = 90
-	containerThrottled     = 25 // % of CFS periods throttled
-	pgLongTxSeconds        = 300
-	pgCacheHitPercent      = 90
-	pgMinBlockReads        = 10 // blocks/s read from disk before the hit ratio means anything
-	minRequestRate         = 0.1
-	tlsWarningDays         = 14 // Let's Encrypt renews at 30 days: under 14 renewal is failing
-	tlsCriticalDays        = 3
-	promStoragePercent     = 90
+	diskCriticalFactor   = 0.5  // critical at half the free-space threshold
+	diskFillFreePercent  = 40   // only predict on filesystems already below this
+	clockOffsetSeconds   = 0.05 // node_timex offset
+	rebootWindow         = 15 * time.Minute
+	containerSeenSeconds = 120 // cAdvisor housekeeping is ~15s; a stopped container stops updating
+	containerRestarts    = 2   // starts within 15m
+	containerThrottled   = 25  // % of CFS periods throttled
+	pgCacheHitPercent    = 90
+	pgMinBlockReads      = 10 // blocks/s read from disk before the hit ratio means anything
+	minRequestRate       = 0.1
+	tlsWarningDays       = 14 // Let's Encrypt renews at 30 days: under 14 renewal is failing
+	tlsCriticalDays      = 3
+	promStoragePercent   = 90
 )
 
 func job(s topology.Service) string { return `job="` + string(s) + `"` }
@@ -106,11 +103,12 @@ func hostRules(t config.Thresholds) []Rule {
 		},
 		{
 			Name: "HostLoadHigh", Severity: Warning, Component: Host,
-			Expr:        `node_load15{` + ne + `} / on (instance) ` + cores + ` > ` + num(loadPerCore),
+			Expr:        `node_load15{` + ne + `} / on (instance) ` + cores + ` > ` + num(t.LoadPerCore),
 			For:         15 * time.Minute,
 			Summary:     `High load on {{ $labels.instance }}`,
-			Description: `15-minute load average is {{ $value | printf "%.2f" }} per core on {{ $labels.instance }}; threshold ` + num(loadPerCore) + `.`,
-			Threshold:   "load15 per core > " + num(loadPerCore),
+			Description: `15-minute load average is {{ $value | printf "%.2f" }} per core on {{ $labels.instance }}; threshold ` + num(t.LoadPerCore) + `.`,
+			Threshold:   "load15 per core > " + num(t.LoadPerCore),
+			Key:         "alertLoadPerCore",
 		},
 		{
 			Name: "HostOomKill", Severity: Warning, Component: Host,
@@ -145,7 +143,7 @@ func hostRules(t config.Thresholds) []Rule {
 	}
 }
 
-func containerRules(critical []string) []Rule {
+func containerRules(critical []string, t config.Thresholds) []Rule {
 	ca := job(topology.Cadvisor)
 	named := `{` + ca + `,name!=""}`
 	rules := []Rule{
@@ -172,11 +170,12 @@ func containerRules(critical []string) []Rule {
 			// Containers without a limit report 0 and are left out.
 			Name: "ContainerMemoryNearLimit", Severity: Warning, Component: Container,
 			Expr: `100 * max by (instance, name) (container_memory_working_set_bytes` + named + `)` +
-				` / max by (instance, name) (container_spec_memory_limit_bytes` + named + ` > 0) > ` + num(containerMemoryPercent),
+				` / max by (instance, name) (container_spec_memory_limit_bytes` + named + ` > 0) > ` + num(t.ContainerMemoryPercent),
 			For:         10 * time.Minute,
 			Summary:     `Container {{ $labels.name }} near its memory limit`,
 			Description: `Container {{ $labels.name }} uses {{ $value | printf "%.1f" }}% of its memory limit; at 100% the kernel OOM-kills it.`,
-			Threshold:   fmt.Sprintf("working set > %d %% of limit", containerMemoryPercent),
+			Threshold:   "working set > " + num(t.ContainerMemoryPercent) + " % of limit",
+			Key:         "alertContainerMemoryPercent",
 		},
 		{
 			Name: "ContainerCpuThrottled", Severity: Warning, Component: Container,
@@ -256,11 +255,12 @@ func postgresRules(t config.Thresholds) []Rule {
 		},
 		{
 			Name: "PostgresLongRunningTransaction", Severity: Warning, Component: Postgres,
-			Expr:        `max by (instance, datname) (pg_stat_activity_max_tx_duration{` + pe + `}) > ` + num(pgLongTxSeconds),
+			Expr:        `max by (instance, datname) (pg_stat_activity_max_tx_duration{` + pe + `}) > ` + num(t.PgLongTxSeconds),
 			For:         2 * time.Minute,
 			Summary:     `Long-running transaction in database {{ $labels.datname }}`,
 			Description: `A transaction in database {{ $labels.datname }} has been open for {{ $value | humanizeDuration }}: it holds locks and blocks vacuum.`,
-			Threshold:   fmt.Sprintf("a transaction open > %d s", pgLongTxSeconds),
+			Threshold:   "a transaction open > " + num(t.PgLongTxSeconds) + " s",
+			Key:         "alertPgLongTransactionSeconds",
 		},
 		{
 			Name: "PostgresLowCacheHitRatio", Severity: Warning, Component: Postgres,

@@ -10,14 +10,8 @@ import (
 	"github.com/koprogo/koprogo-monitoring/topology"
 )
 
-const (
-	// nodeRootFS is where the host's root filesystem is mounted (read-only).
-	nodeRootFS = "/host"
-	// NodeTextfileHostDir is the host directory a backup job writes *.prom
-	// files to (e.g. koprogo_last_backup_timestamp_seconds); it is mounted
-	// read-only at layout.Files.NodeTextfileDir.
-	NodeTextfileHostDir = "/var/lib/node_exporter/textfile"
-)
+// nodeRootFS is where the host's root filesystem is mounted (read-only).
+const nodeRootFS = "/host"
 
 // NodeExporterArgs configures the node_exporter component.
 type NodeExporterArgs struct {
@@ -65,7 +59,9 @@ func NewNodeExporter(ctx *pulumi.Context, name string, args *NodeExporterArgs, o
 			// become visible without a restart.
 			BindOptions: &docker.ContainerMountBindOptionsArgs{Propagation: pulumi.String("rslave")},
 		}},
-		volumes:        docker.ContainerVolumeArray{hostDir(NodeTextfileHostDir, args.Layout.Files.NodeTextfileDir)},
+		// The backup job writes *.prom files (koprogo_last_backup_timestamp_seconds)
+		// to nodeTextfileHostDir on the host; node_exporter only reads them.
+		volumes:        docker.ContainerVolumeArray{hostDir(s.App.NodeTextfileHostDir, args.Layout.Files.NodeTextfileDir)},
 		readOnlyRootFS: true,
 		pidHost:        true,
 		// busybox-based image (quay.io/prometheus/busybox): wget exists. The

@@ -88,18 +88,24 @@ type App struct {
 	BackendMetricsPath string
 	CriticalContainers []string
 	PostgresDSN        Secret
+	// NodeTextfileHostDir is the host directory the backup job writes *.prom
+	// files to; node_exporter mounts it read-only for its textfile collector.
+	NodeTextfileHostDir string
 }
 
 // Thresholds tune the alert rules per stack.
 type Thresholds struct {
-	CPUHighPercent       float64
-	MemoryHighPercent    float64
-	DiskFreePercent      float64
-	BackupMaxAgeHours    float64
-	HTTPP99Ms            float64
-	HTTP5xxPercent       float64
-	PgConnectionsPercent float64
-	PgSlowQueryMs        float64
+	CPUHighPercent         float64
+	MemoryHighPercent      float64
+	LoadPerCore            float64
+	DiskFreePercent        float64
+	BackupMaxAgeHours      float64
+	ContainerMemoryPercent float64
+	HTTPP99Ms              float64
+	HTTP5xxPercent         float64
+	PgConnectionsPercent   float64
+	PgLongTxSeconds        float64
+	PgSlowQueryMs          float64
 }
 
 // Settings is the validated configuration of one stack.

@@ -60,6 +60,7 @@ var Keys = []Key{
 	{Name: "traefikMetricsTarget", Default: "traefik:8082", Doc: "`host:port` of Traefik's Prometheus metrics entrypoint on appNetwork."},
 	{Name: "backendMetricsTarget", Default: "backend:8080", Doc: "`host:port` of the KoproGo backend on appNetwork."},
 	{Name: "backendMetricsPath", Default: "/metrics", Doc: "HTTP path of the backend's metrics."},
+	{Name: "nodeTextfileHostDir", Default: "/var/lib/node_exporter/textfile", Doc: "Host directory the backup job writes `*.prom` files to (`koprogo_last_backup_timestamp_seconds`); node_exporter mounts it read-only for its textfile collector. Absolute path, no `..`."},
 	{Name: "criticalContainers", Default: "postgres,backend,traefik", Doc: "Comma-separated container names whose absence is a critical alert."},
 	{Name: "postgresDsn", Secret: true, Doc: "PostgreSQL DSN for postgres_exporter (`postgresql://user:pass@host:5432/db?sslmode=...`). Required."},
 
@@ -83,10 +84,13 @@ var Keys = []Key{
 	// Alert thresholds.
 	{Name: "alertCpuHighPercent", Default: "85", Doc: "Host CPU busy percentage (iowait and steal excluded) that raises HostCpuHigh."},
 	{Name: "alertMemoryHighPercent", Default: "90", Doc: "Host memory used percentage (MemAvailable-based) that raises HostMemoryHigh."},
+	{Name: "alertLoadPerCore", Default: "2", Doc: "15-minute load average per CPU core above which HostLoadHigh fires."},
 	{Name: "alertDiskFreePercent", Default: "10", Doc: "Free space percentage on the host root below which HostDiskSpaceLow fires."},
 	{Name: "alertBackupMaxAgeHours", Default: "26", Doc: "Age of the last successful backup, hours, above which BackupTooOld fires."},
+	{Name: "alertContainerMemoryPercent", Default: "90", Doc: "Container memory working set as a percentage of its memory limit that raises ContainerMemoryNearLimit."},
 	{Name: "alertHttpP99Ms", Default: "500", Doc: "Traefik p99 request latency target, milliseconds."},
 	{Name: "alertHttp5xxPercent", Default: "5", Doc: "Share of 5xx responses, percent, above which the 5xx alert fires."},
 	{Name: "alertPgConnectionsPercent", Default: "80", Doc: "PostgreSQL connections in use as a percentage of max_connections that raises PostgresTooManyConnections."},
+	{Name: "alertPgLongTransactionSeconds", Default: "300", Doc: "Age of the oldest open transaction, seconds, above which PostgresLongRunningTransaction fires."},
 	{Name: "alertPgSlowQueryMs", Default: "500", Doc: "Mean statement time, milliseconds, above which PostgresSlowQueries fires (needs pg_stat_statements)."},
 }

@@ -6,7 +6,9 @@ import (
 	"net"
 	"net/mail"
 	"net/url"
+	"path"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -268,6 +270,12 @@ func Parse(stack string, values map[string]string, secret map[string]bool) (Sett
 	if !strings.HasPrefix(s.App.BackendMetricsPath, "/") {
 		p.addf("backendMetricsPath", "%q is not a path; allowed: a path starting with /", s.App.BackendMetricsPath)
 	}
+	s.App.NodeTextfileHostDir = p.str("nodeTextfileHostDir")
+	// Docker bind-mounts this host path: a relative path would be taken as a
+	// volume name, and ".." could walk out of the intended directory.
+	if d := s.App.NodeTextfileHostDir; !path.IsAbs(d) || slices.Contains(strings.Split(d, "/"), "..") {
+		p.addf("nodeTextfileHostDir", "%q is not a host directory; allowed: an absolute path without \"..\" such as /var/lib/node_exporter/textfile", d)
+	}
 	s.App.CriticalContainers = p.list("criticalContainers")
 	for _, c := range s.App.CriticalContainers {
 		if !dockerObjectName.MatchString(c) {
@@ -336,14 +344,17 @@ func Parse(stack string, values map[string]string, secret map[string]bool) (Sett
 	}
 
 	s.Thresholds = Thresholds{
-		CPUHighPercent:       p.percent("alertCpuHighPercent"),
-		MemoryHighPercent:    p.percent("alertMemoryHighPercent"),
-		DiskFreePercent:      p.percent("alertDiskFreePercent"),
-		BackupMaxAgeHours:    p.positive("alertBackupMaxAgeHours"),
-		HTTPP99Ms:            p.positive("alertHttpP99Ms"),
-		HTTP5xxPercent:       p.percent("alertHttp5xxPercent"),
-		PgConnectionsPercent: p.percent("alertPgConnectionsPercent"),
-		PgSlowQueryMs:        p.positive("alertPgSlowQueryMs"),
+		CPUHighPercent:         p.percent("alertCpuHighPercent"),
+		MemoryHighPercent:      p.percent("alertMemoryHighPercent"),
+		LoadPerCore:            p.positive("alertLoadPerCore"),
+		DiskFreePercent:        p.percent("alertDiskFreePercent"),
+		BackupMaxAgeHours:      p.positive("alertBackupMaxAgeHours"),
+		ContainerMemoryPercent: p.percent("alertContainerMemoryPercent"),
+		HTTPP99Ms:              p.positive("alertHttpP99Ms"),
+		HTTP5xxPercent:         p.percent("alertHttp5xxPercent"),
+		PgConnectionsPercent:   p.percent("alertPgConnectionsPercent"),
+		PgLongTxSeconds:        p.positive("alertPgLongTransactionSeconds"),
+		PgSlowQueryMs:          p.positive("alertPgSlowQueryMs"),
 	}
 
 	if len(p.problems) > 0 {

@@ -54,6 +54,11 @@ func TestValidConfigurationParses(t *testing.T) {
 	if len(s.SMTP.To) != 2 || !s.App.PostgresDSN.IsSet() || s.Grafana.AdminPassword.IsSet() {
 		t.Fatalf("values not read: %+v", s)
 	}
+	// These defaults are the values the rules and node_exporter mount used
+	// before they became keys: a default stack renders exactly as before.
+	if th := s.Thresholds; th.LoadPerCore != 2 || th.ContainerMemoryPercent != 90 || th.PgLongTxSeconds != 300 || s.App.NodeTextfileHostDir != "/var/lib/node_exporter/textfile" {
+		t.Fatalf("threshold defaults changed: %+v, textfile dir %q", th, s.App.NodeTextfileHostDir)
+	}
 }
 
 // Each case changes a valid configuration and lists the exact messages.
@@ -131,6 +136,16 @@ func TestParseReportsExactProblems(t *testing.T) {
 			[]string{`appNetwork: "my net" is not a Docker network name; allowed: letters, digits, '_', '.', '-', or empty to join none`}},
 		{"percent out of range", map[string]string{"alertCpuHighPercent": "150"}, nil,
 			[]string{`alertCpuHighPercent: "150" is out of range; allowed: a number above 0 and below 100`}},
+		{"tunable fixed thresholds out of range", map[string]string{"alertLoadPerCore": "0", "alertContainerMemoryPercent": "100", "alertPgLongTransactionSeconds": "5m"}, nil,
+			[]string{
+				`alertLoadPerCore: "0" is out of range; allowed: a number above 0`,
+				`alertContainerMemoryPercent: "100" is out of range; allowed: a number above 0 and below 100`,
+				`alertPgLongTransactionSeconds: "5m" is out of range; allowed: a number above 0`,
+			}},
+		{"textfile directory relative", map[string]string{"nodeTextfileHostDir": "var/lib/node_exporter/textfile"}, nil,
+			[]string{`nodeTextfileHostDir: "var/lib/node_exporter/textfile" is not a host directory; allowed: an absolute path without ".." such as /var/lib/node_exporter/textfile`}},
+		{"textfile directory escaping with ..", map[string]string{"nodeTextfileHostDir": "/var/lib/../../etc"}, nil,
+			[]string{`nodeTextfileHostDir: "/var/lib/../../etc" is not a host directory; allowed: an absolute path without ".." such as /var/lib/node_exporter/textfile`}},
 		{"bad boolean", map[string]string{"protectVolumes": "yes"}, nil,
 			[]string{`protectVolumes: "yes" is not a boolean; allowed: true or false`}},
 		{"bad scrape target", map[string]string{"traefikMetricsTarget": "http://traefik:8082"}, nil,
