@@ -2,6 +2,7 @@ package dashboards
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 
@@ -35,8 +36,9 @@ func containersBoard(t config.Thresholds) (dashboard.Dashboard, error) {
 		q{`sum by (name) (rate(container_cpu_cfs_throttled_periods_total{` + c + `}[$__rate_interval])) / sum by (name) (rate(container_cpu_cfs_periods_total{` + c + `}[$__rate_interval]))`, "{{name}}"}).Min(0).Max(1))
 	d.panel(series("Memory working set", "Memory the kernel cannot reclaim: what the limit is enforced on.", "bytes", half, neutral(),
 		q{`max by (name) (container_memory_working_set_bytes{` + c + `})`, "{{name}}"}).Min(0))
-	d.panel(series("Memory vs limit", "Working set as a share of the container's memory limit (containers without a limit are not shown). At 100% the kernel kills the container.", "percentunit", half,
-		rising(0.8, 0.9),
+	// Yellow from 10 points below the alert threshold, red at it.
+	d.panel(series("Memory vs limit", fmt.Sprintf("Working set as a share of the container's memory limit (containers without a limit are not shown). Red from %g%% (the alert threshold); at 100%% the kernel kills the container.", t.ContainerMemoryPercent), "percentunit", half,
+		rising(math.Max(0, t.ContainerMemoryPercent-10)/100, t.ContainerMemoryPercent/100),
 		q{`max by (name) (container_memory_working_set_bytes{` + c + `}) / max by (name) (container_spec_memory_limit_bytes{` + c + `} > 0)`, "{{name}}"}).Min(0).Max(1))
 
 	d.row("Network and filesystem")

@@ -203,19 +203,29 @@ func TestGolden(t *testing.T) {
 }
 
 func TestThresholdsFollowSettings(t *testing.T) {
-	th := defaultThresholds(t)
-	base, err := Builtin(th)
+	base, err := Builtin(defaultThresholds(t))
 	require.NoError(t, err)
-	th.HTTPP99Ms *= 2
-	changed, err := Builtin(th)
-	require.NoError(t, err)
-	var differs []string
-	for i := range base {
-		if !bytes.Equal(base[i].JSON, changed[i].JSON) {
-			differs = append(differs, base[i].UID)
+	for _, tc := range []struct {
+		name   string
+		change func(*config.Thresholds)
+		want   []string
+	}{
+		{"the p99 threshold drives the latency panels", func(th *config.Thresholds) { th.HTTPP99Ms *= 2 }, []string{OverviewUID, TraefikUID}},
+		{"the container memory threshold drives the memory-vs-limit panel", func(th *config.Thresholds) { th.ContainerMemoryPercent = 75 }, []string{ContainersUID}},
+		{"the long-transaction threshold drives the longest-transaction panels", func(th *config.Thresholds) { th.PgLongTxSeconds = 120 }, []string{PostgresUID}},
+	} {
+		th := defaultThresholds(t)
+		tc.change(&th)
+		changed, err := Builtin(th)
+		require.NoError(t, err)
+		var differs []string
+		for i := range base {
+			if !bytes.Equal(base[i].JSON, changed[i].JSON) {
+				differs = append(differs, base[i].UID)
+			}
 		}
+		require.Equal(t, tc.want, differs, tc.name)
 	}
-	require.Equal(t, []string{OverviewUID, TraefikUID}, differs, "the p99 threshold drives the latency panels")
 }
 
 func queries(t *testing.T) []Query {

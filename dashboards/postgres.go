@@ -2,6 +2,7 @@ package dashboards
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 
@@ -28,8 +29,11 @@ func postgresBoard(t config.Thresholds) (dashboard.Dashboard, error) {
 	d.panel(single("Connections used", fmt.Sprintf("Connections in use as a share of max_connections. Red from %g%% (the alert threshold).", t.PgConnectionsPercent), "percent", sixth,
 		rising(t.PgConnectionsPercent*0.8, t.PgConnectionsPercent),
 		q{`100 * sum(pg_stat_activity_count{` + pe + `}) / max(pg_settings_max_connections{` + pe + `})`, ""}))
-	d.panel(single("Longest transaction", "Age of the oldest open transaction. Long transactions hold locks and stop vacuum from cleaning up.", "s", sixth,
-		rising(60, 300),
+	// Yellow after a minute (or half the alert threshold if that is shorter),
+	// red at the alert threshold.
+	txColours := rising(math.Min(60, t.PgLongTxSeconds/2), t.PgLongTxSeconds)
+	d.panel(single("Longest transaction", fmt.Sprintf("Age of the oldest open transaction. Long transactions hold locks and stop vacuum from cleaning up. Red from %g s (the alert threshold).", t.PgLongTxSeconds), "s", sixth,
+		txColours,
 		q{`max(pg_stat_activity_max_tx_duration{` + db + `})`, ""}))
 	d.panel(single("Deadlocks", "Deadlocks detected over the selected time range.", "none", sixth,
 		thresholds(green, step{1, red}),
@@ -62,8 +66,8 @@ func postgresBoard(t config.Thresholds) (dashboard.Dashboard, error) {
 	d.panel(series("Deadlocks", "Deadlocks per database in each interval.", "none", third,
 		thresholds(green, step{1, red}),
 		q{`sum by (datname) (increase(pg_stat_database_deadlocks{` + db + `}[$__rate_interval]))`, "{{datname}}"}).Min(0))
-	d.panel(series("Longest transaction", "Age of the oldest open transaction per database.", "s", third,
-		rising(60, 300),
+	d.panel(series("Longest transaction", fmt.Sprintf("Age of the oldest open transaction per database. Red from %g s (the alert threshold).", t.PgLongTxSeconds), "s", third,
+		txColours,
 		q{`max by (datname) (pg_stat_activity_max_tx_duration{` + db + `})`, "{{datname}}"}).Min(0))
 
 	d.row("Storage")
