@@ -57,6 +57,12 @@ type built struct {
 func build(t *testing.T, stack string) built {
 	t.Helper()
 	s, sec := settingsFor(t, stack)
+	return buildFrom(t, stack, s, sec)
+}
+
+// buildFrom runs the program with settings a test may have changed.
+func buildFrom(t *testing.T, stack string, s config.Settings, sec testSecrets) built {
+	t.Helper()
 	m := &mocks{}
 	b := built{m: m, s: s, sec: sec, layout: topology.Production(s)}
 	// RunErr does not wait for applies nothing depends on, so the values
@@ -275,17 +281,44 @@ func TestContainerSettings(t *testing.T) {
 		if !contains(strs(t, ne.inputs["command"]), "--path.rootfs=/host") {
 			t.Errorf("node_exporter command lacks --path.rootfs=/host: %q", strs(t, ne.inputs["command"]))
 		}
-		textfile := false
-		for _, v := range arr(t, ne.inputs["volumes"]) {
-			o := obj(t, v)
-			if cp, _ := plain(o["containerPath"]); cp == b.layout.Files.NodeTextfileDir && o["readOnly"].BoolValue() {
-				textfile = true
-			}
-		}
-		if !textfile || !ne.inputs["readOnly"].BoolValue() {
-			t.Errorf("node_exporter: textfile dir mounted read-only %v, read-only rootfs %v", textfile, ne.inputs["readOnly"])
+		if !textfileMounted(t, b) || !ne.inputs["readOnly"].BoolValue() {
+			t.Errorf("node_exporter: %s mounted read-only at %s: %v, read-only rootfs %v",
+				b.s.App.NodeTextfileHostDir, b.layout.Files.NodeTextfileDir, textfileMounted(t, b), ne.inputs["readOnly"])
 		}
 	})
+}
+
+// textfileMounted: node_exporter mounts the configured host directory,
+// read-only, where its textfile collector reads.
+func textfileMounted(t *testing.T, b built) bool {
+	t.Helper()
+	ne := b.m.find(t, typeContainer, string(topology.NodeExporter))
+	for _, v := range arr(t, ne.inputs["volumes"]) {
+		o := obj(t, v)
+		hp, _ := plain(o["hostPath"])
+		cp, _ := plain(o["containerPath"])
+		if hp == b.s.App.NodeTextfileHostDir && cp == b.layout.Files.NodeTextfileDir && o["readOnly"].BoolValue() {
+			return true
+		}
+	}
+	return false
+}
+
+// TestTextfileHostDirFollowsConfig: nodeTextfileHostDir moves the host side of
+// the mount; the path inside the container stays the layout's.
+func TestTextfileHostDirFollowsConfig(t *testing.T) {
+	s, sec := settingsFor(t, "prod")
+	def := s.App.NodeTextfileHostDir
+	s.App.NodeTextfileHostDir = "/srv/backup/node-textfile"
+	b := buildFrom(t, "prod", s, sec)
+	if !textfileMounted(t, b) {
+		t.Fatalf("node_exporter does not mount %s read-only at %s", s.App.NodeTextfileHostDir, b.layout.Files.NodeTextfileDir)
+	}
+	for _, v := range arr(t, b.m.find(t, typeContainer, string(topology.NodeExporter)).inputs["volumes"]) {
+		if hp, _ := plain(obj(t, v)["hostPath"]); hp == def {
+			t.Errorf("the default host directory %s is still mounted", def)
+		}
+	}
 }
 
 func contains(list []string, s string) bool {
