@@ -349,8 +349,8 @@ func cases(st config.Settings) []ruleCase {
 	)
 
 	tx := `pg_stat_activity_max_tx_duration{` + pe + `,datname="koprogo",state="idle in transaction",usename="app",application_name="",backend_type="client backend",wait_event_type="",wait_event=""}`
-	// Evaluated at 10m: the open transaction ages 60 s a minute and reaches
-	// the threshold at 5m, 5 minutes past it then (well beyond the 2m for).
+	// The open transaction ages 60 s per minute and crosses the threshold at
+	// 5m; evaluated at 10m it is 300 s past it, well beyond the rule's 2m for.
 	txLong, txShort := t.PgLongTxSeconds+300, t.PgLongTxSeconds-math.Min(10, t.PgLongTxSeconds/2)
 	txAge, err := templates.HumanizeDuration(txLong) // what the rule's humanizeDuration prints
 	if err != nil {
