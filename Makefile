@@ -14,7 +14,7 @@ BENCH_DURATION ?= 10m
 
 # For `make tunnel`: the ssh destination and the host ports (stack defaults).
 TUNNEL_HOST ?=
-TUNNEL_PORTS ?= 3001 9090 9093
+TUNNEL_PORTS ?= 3001 9090 9093 3100
 
 .PHONY: all tools postgres vet test bench tunnel
 
@@ -43,5 +43,5 @@ bench: tools postgres
 # Forwards the UIs of a deployed stack (bound to 127.0.0.1 on the VPS) to
 # this machine: make tunnel TUNNEL_HOST=user@vps
 tunnel:
-	@test -n "$(TUNNEL_HOST)" || { echo "usage: make tunnel TUNNEL_HOST=user@host [TUNNEL_PORTS='3001 9090 9093']" >&2; exit 2; }
+	@test -n "$(TUNNEL_HOST)" || { echo "usage: make tunnel TUNNEL_HOST=user@host [TUNNEL_PORTS='3001 9090 9093 3100']" >&2; exit 2; }
 	ssh -N $(foreach p,$(TUNNEL_PORTS),-L $(p):127.0.0.1:$(p)) $(TUNNEL_HOST)

@@ -3,6 +3,7 @@ package config
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net"
 	"net/mail"
 	"net/url"
@@ -173,7 +174,7 @@ func Parse(stack string, values map[string]string, secret map[string]bool) (Sett
 	s.Stack = stack
 
 	// Unknown keys are typos: a silently ignored key is a setting that never applied.
-	for _, name := range sortedKeys(values) {
+	for _, name := range slices.Sorted(maps.Keys(values)) {
 		if _, ok := p.known[name]; !ok {
 			p.addf(name, "is not a known key; see the configuration table in README.md")
 		}
