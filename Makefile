@@ -12,9 +12,8 @@ TEST_TIMEOUT ?= 20m
 # How long `make bench` measures each stack (tuned and baseline).
 BENCH_DURATION ?= 10m
 
-# For `make tunnel`: the ssh destination and the host ports (stack defaults).
-TUNNEL_HOST ?=
-TUNNEL_PORTS ?= 3001 9090 9093 3100
+# For `make tunnel`: the deployed stack whose UIs to forward.
+STACK ?= staging
 
 .PHONY: all tools postgres vet test bench tunnel
 
@@ -41,7 +40,8 @@ bench: tools postgres
 	KOPROGO_TOOLS_BIN=$(TOOLS_BIN) $(GO) run ./tests/live/footprint -duration $(BENCH_DURATION) -out docs/footprint.md
 
 # Forwards the UIs of a deployed stack (bound to 127.0.0.1 on the VPS) to
-# this machine: make tunnel TUNNEL_HOST=user@vps
+# the same local ports, with the command the stack itself derives from its
+# settings (output sshTunnel): make tunnel STACK=prod
 tunnel:
-	@test -n "$(TUNNEL_HOST)" || { echo "usage: make tunnel TUNNEL_HOST=user@host [TUNNEL_PORTS='3001 9090 9093 3100']" >&2; exit 2; }
-	ssh -N $(foreach p,$(TUNNEL_PORTS),-L $(p):127.0.0.1:$(p)) $(TUNNEL_HOST)
+	@cmd=$$(pulumi stack output sshTunnel --stack "$(STACK)") && test -n "$$cmd" || { echo "make tunnel: stack $(STACK) has no sshTunnel output (not deployed yet, or a local Docker engine that needs no tunnel)" >&2; exit 2; }; \
+	echo "$$cmd" >&2; exec $$cmd

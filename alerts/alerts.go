@@ -74,13 +74,14 @@ type Group struct {
 func RunbookURL(alert string) string { return RunbookBase + "#" + strings.ToLower(alert) }
 
 // Groups returns every rule, with thresholds taken from the stack's settings.
-func Groups(s config.Settings) []Group {
+func Groups(a config.Alerts) []Group {
+	t := a.Thresholds
 	return []Group{
-		{Name: "host", Rules: hostRules(s.Thresholds)},
-		{Name: "containers", Rules: containerRules(s.App.CriticalContainers, s.Thresholds)},
-		{Name: "postgres", Rules: postgresRules(s.Thresholds)},
-		{Name: "app", Rules: appRules(s.Thresholds)},
-		{Name: "backup", Rules: backupRules(s.Thresholds)},
+		{Name: "host", Rules: hostRules(t)},
+		{Name: "containers", Rules: containerRules(a.CriticalContainers, t)},
+		{Name: "postgres", Rules: postgresRules(t)},
+		{Name: "app", Rules: appRules(t)},
+		{Name: "backup", Rules: backupRules(t)},
 		{Name: "monitoring", Rules: monitoringRules()},
 	}
 }
@@ -88,9 +89,9 @@ func Groups(s config.Settings) []Group {
 // RenderRules returns the rule file Prometheus loads (one YAML document, all
 // groups), with thresholds taken from the stack's settings. Same input,
 // byte-identical output.
-func RenderRules(s config.Settings) ([]byte, error) {
+func RenderRules(a config.Alerts) ([]byte, error) {
 	var file rulefmt.RuleGroups
-	for _, g := range Groups(s) {
+	for _, g := range Groups(a) {
 		rg := rulefmt.RuleGroup{Name: g.Name}
 		for _, r := range g.Rules {
 			rg.Rules = append(rg.Rules, rulefmt.Rule{

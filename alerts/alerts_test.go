@@ -20,6 +20,7 @@ import (
 
 	"github.com/koprogo/koprogo-monitoring/config"
 	"github.com/koprogo/koprogo-monitoring/internal/testkit"
+	"github.com/koprogo/koprogo-monitoring/internal/testkit/stacks"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files (testdata/, docs/alerts.md)")
@@ -53,7 +54,7 @@ type (
 )
 
 // ruleIndex finds a rule by name and severity.
-func ruleIndex(s config.Settings) map[string]Rule {
+func ruleIndex(s config.Alerts) map[string]Rule {
 	idx := map[string]Rule{}
 	for _, g := range Groups(s) {
 		for _, r := range g.Rules {
@@ -65,7 +66,7 @@ func ruleIndex(s config.Settings) map[string]Rule {
 
 // unitTests turns the cases into promtool's format, one test group per case
 // so that every case has its own input series.
-func unitTests(t *testing.T, s config.Settings, rulesFile string) []byte {
+func unitTests(t *testing.T, s config.Alerts, rulesFile string) []byte {
 	t.Helper()
 	idx := ruleIndex(s)
 	file := unitTestFile{RuleFiles: []string{rulesFile}, EvaluationInterval: "30s"}
@@ -111,7 +112,7 @@ func TestPromtool(t *testing.T) {
 	promtool := testkit.Tool(t, "promtool")
 	for _, stack := range testedStacks {
 		t.Run(stack, func(t *testing.T) {
-			s := stackSettings(t, stack)
+			s := stackAlerts(t, stack)
 			rules, err := RenderRules(s)
 			if err != nil {
 				t.Fatal(err)
@@ -138,7 +139,7 @@ func TestPromtool(t *testing.T) {
 // expects an alert of its name and severity, and stays quiet otherwise.
 func TestEveryRuleHasFiringAndQuietCases(t *testing.T) {
 	for _, stack := range testedStacks {
-		s := stackSettings(t, stack)
+		s := stackAlerts(t, stack)
 		fires, quiet := map[string]int{}, map[string]int{}
 		seen := map[string]bool{}
 		for _, c := range cases(s) {
@@ -181,7 +182,7 @@ func TestEveryRuleHasFiringAndQuietCases(t *testing.T) {
 // PromQL parser.
 func TestRulesParse(t *testing.T) {
 	for _, stack := range testedStacks {
-		s := stackSettings(t, stack)
+		s := stackAlerts(t, stack)
 		out, err := RenderRules(s)
 		if err != nil {
 			t.Fatal(err)
@@ -217,7 +218,7 @@ func TestRulesParse(t *testing.T) {
 }
 
 func TestRenderDeterministic(t *testing.T) {
-	s := stackSettings(t, "prod")
+	s := stackAlerts(t, "prod")
 	a, err := RenderRules(s)
 	if err != nil {
 		t.Fatal(err)
@@ -232,7 +233,7 @@ func TestRenderDeterministic(t *testing.T) {
 
 // TestThresholdsFollowSettings: changing a threshold key changes the rule.
 func TestThresholdsFollowSettings(t *testing.T) {
-	s := stackSettings(t, "prod")
+	s := stackAlerts(t, "prod")
 	s.Thresholds.CPUHighPercent = 61.5
 	s.Thresholds.BackupMaxAgeHours = 49
 	out, err := RenderRules(s)
@@ -267,7 +268,7 @@ func TestRunbookSections(t *testing.T) {
 		sections[strings.ToLower(doc[l[2]:l[3]])] = doc[l[1]:end]
 	}
 	names := map[string]bool{}
-	for _, r := range ruleIndex(stackSettings(t, "prod")) {
+	for _, r := range ruleIndex(stackAlerts(t, "prod")) {
 		names[strings.ToLower(r.Name)] = true
 		anchor := strings.TrimPrefix(RunbookURL(r.Name), RunbookBase+"#")
 		body, ok := sections[anchor]
@@ -291,11 +292,7 @@ func TestRunbookSections(t *testing.T) {
 // thresholdsTable is docs/alerts.md: every rule with its threshold as
 // rendered from the default settings.
 func thresholdsTable(t *testing.T) []byte {
-	values := map[string]string{"postgresDsn": dummySecrets["postgresDsn"], "alertsEnabled": "false"}
-	s, err := config.Parse("defaults", values, map[string]bool{"postgresDsn": true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := stacks.Minimal().Parse(t, "defaults").Alerts
 	var b strings.Builder
 	b.WriteString("# Alert rules\n\n")
 	b.WriteString("Generated from the rules in `alerts/` with the default thresholds (`go test ./alerts/ -update`); a test fails when it drifts.\n")
@@ -330,7 +327,7 @@ func TestKeysExist(t *testing.T) {
 		known[k.Name] = true
 	}
 	var keys []string
-	for _, r := range ruleIndex(stackSettings(t, "prod")) {
+	for _, r := range ruleIndex(stackAlerts(t, "prod")) {
 		if r.Key != "" && !known[r.Key] {
 			keys = append(keys, r.Key)
 		}

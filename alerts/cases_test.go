@@ -80,7 +80,7 @@ func downCases(alert, sev, jobName, instance string, hold time.Duration, summary
 	}
 }
 
-func cases(st config.Settings) []ruleCase {
+func cases(st config.Alerts) []ruleCase {
 	t := st.Thresholds
 	var cs []ruleCase
 	add := func(c ...ruleCase) { cs = append(cs, c...) }
@@ -235,7 +235,7 @@ func cases(st config.Settings) []ruleCase {
 		"cAdvisor is down",
 		"Prometheus cannot scrape cAdvisor: no container metrics. Container alerts are inhibited meanwhile.")...)
 
-	if crit := st.App.CriticalContainers; len(crit) > 0 {
+	if crit := st.CriticalContainers; len(crit) > 0 {
 		seen := func(name, values string) series {
 			return s(`container_last_seen{`+ca+`,name="`+name+`",id="/docker/`+name+`"}`, values)
 		}

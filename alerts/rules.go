@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/koprogo/koprogo-monitoring/config"
-	"github.com/koprogo/koprogo-monitoring/topology"
+	"github.com/koprogo/koprogo-monitoring/services"
 )
 
 // Windows. Prometheus scrapes every 30s (render/promconfig); rate windows of
@@ -31,14 +31,14 @@ const (
 	promStoragePercent   = 90
 )
 
-func job(s topology.Service) string { return `job="` + string(s) + `"` }
+func job(s services.Name) string { return `job="` + string(s) + `"` }
 
 // fsSelector keeps real filesystems: tmpfs, overlay (container layers) and
 // squashfs (snaps) are not the host's disks.
 const realFS = `fstype!~"tmpfs|overlay|squashfs|ramfs|nsfs"`
 
 func hostRules(t config.Thresholds) []Rule {
-	ne := job(topology.NodeExporter)
+	ne := job(services.NodeExporter)
 	// With --path.rootfs=/host node_exporter strips the prefix, so the host
 	// root is reported as mountpoint="/".
 	root := `{` + ne + `,mountpoint="/",` + realFS + `}`
@@ -144,7 +144,7 @@ func hostRules(t config.Thresholds) []Rule {
 }
 
 func containerRules(critical []string, t config.Thresholds) []Rule {
-	ca := job(topology.Cadvisor)
+	ca := job(services.Cadvisor)
 	named := `{` + ca + `,name!=""}`
 	rules := []Rule{
 		{
@@ -213,7 +213,7 @@ func containerRules(critical []string, t config.Thresholds) []Rule {
 }
 
 func postgresRules(t config.Thresholds) []Rule {
-	pe := job(topology.PostgresExporter)
+	pe := job(services.PostgresExporter)
 	byDB := func(metric string) string {
 		return `sum by (instance, datname) (rate(` + metric + `{` + pe + `}[10m]))`
 	}
@@ -288,7 +288,7 @@ func postgresRules(t config.Thresholds) []Rule {
 }
 
 func appRules(t config.Thresholds) []Rule {
-	tr := job(topology.Traefik)
+	tr := job(services.Traefik)
 	reqs := func(extra string) string {
 		return `sum by (service) (rate(traefik_service_requests_total{` + tr + extra + `}[5m]))`
 	}
@@ -309,7 +309,7 @@ func appRules(t config.Thresholds) []Rule {
 	return []Rule{
 		{
 			Name: "BackendDown", Severity: Critical, Component: App,
-			Expr:        `up{` + job(topology.Backend) + `} == 0 or absent(up{` + job(topology.Backend) + `})`,
+			Expr:        `up{` + job(services.Backend) + `} == 0 or absent(up{` + job(services.Backend) + `})`,
 			For:         2 * time.Minute,
 			Summary:     `KoproGo backend is down`,
 			Description: `Prometheus cannot reach the backend's metrics endpoint: the backend is down or unreachable on the application network.`,
@@ -342,7 +342,7 @@ func appRules(t config.Thresholds) []Rule {
 }
 
 func backupRules(t config.Thresholds) []Rule {
-	sel := `koprogo_last_backup_timestamp_seconds{` + job(topology.NodeExporter) + `}`
+	sel := `koprogo_last_backup_timestamp_seconds{` + job(services.NodeExporter) + `}`
 	return []Rule{{
 		// The reason label tells the two cases apart in the notification.
 		Name: "BackupTooOld", Severity: Critical, Component: Backup,
@@ -358,16 +358,16 @@ func backupRules(t config.Thresholds) []Rule {
 }
 
 // dedicatedDown are jobs with their own "down" alert; TargetDown covers the rest.
-var dedicatedDown = []topology.Service{topology.NodeExporter, topology.Cadvisor, topology.PostgresExporter, topology.Backend, topology.Loki, topology.Alloy}
+var dedicatedDown = []services.Name{services.NodeExporter, services.Cadvisor, services.PostgresExporter, services.Backend, services.Loki, services.Alloy}
 
 func monitoringRules() []Rule {
 	var skip []string
 	for _, s := range dedicatedDown {
 		skip = append(skip, string(s))
 	}
-	pr := job(topology.Prometheus)
-	am := job(topology.Alertmanager)
-	down := func(name string, svc topology.Service, what, effect string) Rule {
+	pr := job(services.Prometheus)
+	am := job(services.Alertmanager)
+	down := func(name string, svc services.Name, what, effect string) Rule {
 		return Rule{
 			Name: name, Severity: Warning, Component: Monitoring,
 			Expr:        `up{` + job(svc) + `} == 0 or absent(up{` + job(svc) + `})`,
@@ -395,8 +395,8 @@ func monitoringRules() []Rule {
 			Description: `Prometheus cannot scrape {{ $labels.job }} at {{ $labels.instance }} for 5 minutes.`,
 			Threshold:   "up == 0 (jobs without their own alert)",
 		},
-		down("LokiDown", topology.Loki, "Loki", "logs are not stored and Grafana's log panels are empty."),
-		down("AlloyDown", topology.Alloy, "Alloy", "container and host logs are not shipped to Loki."),
+		down("LokiDown", services.Loki, "Loki", "logs are not stored and Grafana's log panels are empty."),
+		down("AlloyDown", services.Alloy, "Alloy", "container and host logs are not shipped to Loki."),
 		{
 			Name: "PrometheusRuleEvaluationFailures", Severity: Warning, Component: Monitoring,
 			Expr:        `increase(prometheus_rule_evaluation_failures_total{` + pr + `}[10m]) > 0`,

@@ -11,13 +11,15 @@ import (
 	"github.com/koprogo/koprogo-monitoring/dashboards"
 	"github.com/koprogo/koprogo-monitoring/grafanaprovider"
 	"github.com/koprogo/koprogo-monitoring/render/promconfig"
+	"github.com/koprogo/koprogo-monitoring/services"
 	"github.com/koprogo/koprogo-monitoring/topology"
 )
 
 // GrafanaContentArgs configures what is pushed through the Grafana provider.
 type GrafanaContentArgs struct {
-	Settings      config.Settings
+	APIURL        string              // where the provider reaches Grafana's HTTP API
 	Layout        topology.Layout     // internal URLs of Prometheus, Loki, Alertmanager for the datasources
+	Thresholds    config.Thresholds   // the dashboards' red steps, as the alert rules' thresholds
 	AdminUser     string              // Grafana admin login
 	AdminPassword pulumi.StringOutput // secret
 	// Grafana is the Grafana container; every provider resource waits for it
@@ -37,11 +39,14 @@ type GrafanaContent struct {
 	Folder      *grafanaprovider.Folder
 	DataSources []*grafanaprovider.DataSource // Prometheus, Loki, Alertmanager
 	Dashboards  []*grafanaprovider.Dashboard  // built-in, then custom
+
+	FolderURL     pulumi.StringOutput    `pulumi:"folderUrl"`
+	DashboardURLs pulumi.StringMapOutput `pulumi:"dashboardUrls"` // by dashboard UID
 }
 
 // datasource is one Grafana datasource this stack creates.
 type datasource struct {
-	svc       topology.Service
+	svc       services.Name
 	typ, uid  string
 	name      string
 	isDefault bool
@@ -53,7 +58,7 @@ type datasource struct {
 // hand with the same default name cannot clash.
 func datasources() []datasource {
 	return []datasource{
-		{topology.Prometheus, dashboards.TypePrometheus, dashboards.PrometheusUID, "Prometheus", true, map[string]any{
+		{services.Prometheus, dashboards.TypePrometheus, dashboards.PrometheusUID, "Prometheus", true, map[string]any{
 			// POST keeps long dashboard queries out of URLs and logs.
 			"httpMethod": "POST",
 			// The scrape interval: Grafana's $__rate_interval is at least
@@ -64,10 +69,10 @@ func datasources() []datasource {
 			"manageAlerts":    false,
 			"alertmanagerUid": dashboards.AlertmanagerUID,
 		}},
-		{topology.Loki, dashboards.TypeLoki, dashboards.LokiUID, "Loki", false, map[string]any{
+		{services.Loki, dashboards.TypeLoki, dashboards.LokiUID, "Loki", false, map[string]any{
 			"maxLines": 1000,
 		}},
-		{topology.Alertmanager, dashboards.TypeAlertmanager, dashboards.AlertmanagerUID, "Alertmanager", false, map[string]any{
+		{services.Alertmanager, dashboards.TypeAlertmanager, dashboards.AlertmanagerUID, "Alertmanager", false, map[string]any{
 			"implementation": "prometheus",
 			// Grafana-managed alerts are not used: alerting runs in
 			// Prometheus and Alertmanager.
@@ -86,7 +91,7 @@ func NewGrafanaContent(ctx *pulumi.Context, name string, args *GrafanaContentArg
 	}
 	// Everything that can fail without Pulumi is done first, so a broken
 	// custom dashboard stops the program before any resource is registered.
-	boards, err := dashboards.Builtin(args.Settings.Thresholds)
+	boards, err := dashboards.Builtin(args.Thresholds)
 	if err != nil {
 		return nil, err
 	}
@@ -115,58 +120,56 @@ func NewGrafanaContent(ctx *pulumi.Context, name string, args *GrafanaContentArg
 		dsInputs = append(dsInputs, dsInput{ds, "http://" + target.Address, string(jsonData)})
 	}
 
-	c := &GrafanaContent{}
-	if err := ctx.RegisterComponentResource("koprogo:monitoring:GrafanaContent", name, c, opts...); err != nil {
-		return nil, err
-	}
-	afterGrafana := pulumi.DependsOn([]pulumi.Resource{args.Grafana})
-	if c.Provider, err = grafanaprovider.NewProvider(ctx, name+"-provider", &grafanaprovider.ProviderArgs{
-		Url:  pulumi.String(args.Settings.Grafana.APIURL),
-		Auth: pulumi.Sprintf("%s:%s", args.AdminUser, args.AdminPassword),
-	}, pulumi.Parent(c), afterGrafana); err != nil {
-		return nil, err
-	}
-	through := []pulumi.ResourceOption{pulumi.Parent(c), pulumi.Provider(c.Provider), afterGrafana}
-
-	for _, in := range dsInputs {
-		ds, err := grafanaprovider.NewDataSource(ctx, name+"-datasource-"+in.ds.typ, &grafanaprovider.DataSourceArgs{
-			Type:            pulumi.String(in.ds.typ),
-			Name:            pulumi.String(in.ds.name),
-			Uid:             pulumi.String(in.ds.uid),
-			Url:             pulumi.String(in.url),
-			AccessMode:      pulumi.String("proxy"),
-			IsDefault:       pulumi.Bool(in.ds.isDefault),
-			JsonDataEncoded: pulumi.String(in.jsonData),
-		}, through...)
-		if err != nil {
-			return nil, err
+	return newComponent(ctx, name, func(c *GrafanaContent) error {
+		afterGrafana := pulumi.DependsOn([]pulumi.Resource{args.Grafana})
+		var err error
+		if c.Provider, err = grafanaprovider.NewProvider(ctx, name+"-provider", &grafanaprovider.ProviderArgs{
+			Url:  pulumi.String(args.APIURL),
+			Auth: pulumi.Sprintf("%s:%s", args.AdminUser, args.AdminPassword),
+		}, pulumi.Parent(c), afterGrafana); err != nil {
+			return err
 		}
-		c.DataSources = append(c.DataSources, ds)
-	}
+		through := []pulumi.ResourceOption{pulumi.Parent(c), pulumi.Provider(c.Provider), afterGrafana}
 
-	if c.Folder, err = grafanaprovider.NewFolder(ctx, name+"-folder", &grafanaprovider.FolderArgs{
-		Title: pulumi.String(dashboards.FolderTitle),
-		Uid:   pulumi.String(dashboards.FolderUID),
-	}, through...); err != nil {
-		return nil, err
-	}
-	urls := pulumi.StringMap{}
-	for _, b := range boards {
-		d, err := grafanaprovider.NewDashboard(ctx, name+"-dashboard-"+b.UID, &grafanaprovider.DashboardArgs{
-			ConfigJson: pulumi.String(string(b.JSON)),
-			Folder:     c.Folder.Uid.ToStringPtrOutput(),
-			// A dashboard with the same UID made by hand (or left by a
-			// lost state) is taken over instead of failing the update.
-			Overwrite: pulumi.Bool(true),
-		}, through...)
-		if err != nil {
-			return nil, err
+		for _, in := range dsInputs {
+			ds, err := grafanaprovider.NewDataSource(ctx, name+"-datasource-"+in.ds.typ, &grafanaprovider.DataSourceArgs{
+				Type:            pulumi.String(in.ds.typ),
+				Name:            pulumi.String(in.ds.name),
+				Uid:             pulumi.String(in.ds.uid),
+				Url:             pulumi.String(in.url),
+				AccessMode:      pulumi.String("proxy"),
+				IsDefault:       pulumi.Bool(in.ds.isDefault),
+				JsonDataEncoded: pulumi.String(in.jsonData),
+			}, through...)
+			if err != nil {
+				return err
+			}
+			c.DataSources = append(c.DataSources, ds)
 		}
-		c.Dashboards = append(c.Dashboards, d)
-		urls[b.UID] = d.Url
-	}
-	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{
-		"folderUrl":     c.Folder.Url,
-		"dashboardUrls": urls,
-	})
+
+		if c.Folder, err = grafanaprovider.NewFolder(ctx, name+"-folder", &grafanaprovider.FolderArgs{
+			Title: pulumi.String(dashboards.FolderTitle),
+			Uid:   pulumi.String(dashboards.FolderUID),
+		}, through...); err != nil {
+			return err
+		}
+		urls := pulumi.StringMap{}
+		for _, b := range boards {
+			d, err := grafanaprovider.NewDashboard(ctx, name+"-dashboard-"+b.UID, &grafanaprovider.DashboardArgs{
+				ConfigJson: pulumi.String(string(b.JSON)),
+				Folder:     c.Folder.Uid.ToStringPtrOutput(),
+				// A dashboard with the same UID made by hand (or left by a
+				// lost state) is taken over instead of failing the update.
+				Overwrite: pulumi.Bool(true),
+			}, through...)
+			if err != nil {
+				return err
+			}
+			c.Dashboards = append(c.Dashboards, d)
+			urls[b.UID] = d.Url
+		}
+		c.FolderURL = c.Folder.Url
+		c.DashboardURLs = urls.ToStringMapOutput()
+		return nil
+	}, opts...)
 }

@@ -16,6 +16,8 @@ import (
 	"github.com/koprogo/koprogo-monitoring/config"
 	"github.com/koprogo/koprogo-monitoring/dashboards"
 	"github.com/koprogo/koprogo-monitoring/grafanaprovider"
+	"github.com/koprogo/koprogo-monitoring/internal/testkit/stacks"
+	"github.com/koprogo/koprogo-monitoring/services"
 	"github.com/koprogo/koprogo-monitoring/topology"
 )
 
@@ -41,15 +43,9 @@ func (m *contentMocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, err
 
 func contentSettings(t *testing.T) config.Settings {
 	t.Helper()
-	s, err := config.Parse("prod", map[string]string{
-		"postgresDsn":          "postgresql://monitor:pw@postgres:5432/koprogo?sslmode=disable",
-		"alertsEnabled":        "false",
-		"grafanaAdminPassword": "a-very-long-admin-password-0123",
-		"grafanaApiUrl":        "http://127.0.0.1:3002",
-		"grafanaPort":          "3002",
-	}, map[string]bool{"postgresDsn": true, "grafanaAdminPassword": true})
-	require.NoError(t, err)
-	return s
+	c := stacks.Minimal()
+	c.Set("grafanaAdminPassword", "a-very-long-admin-password-0123", true)
+	return c.With(map[string]string{"alertsEnabled": "false", "grafanaPort": "3002"}).Parse(t, "prod")
 }
 
 const grafanaContainerType = "docker:index/container:Container"
@@ -64,8 +60,9 @@ func runContent(t *testing.T, s config.Settings, customDir string) (map[string]p
 			return err
 		}
 		_, err := NewGrafanaContent(ctx, "grafana-content", &GrafanaContentArgs{
-			Settings:            s,
-			Layout:              topology.Production(s),
+			APIURL:              s.Grafana.APIURL,
+			Layout:              topology.Production(s.NamePrefix, s.App.Scrape),
+			Thresholds:          s.Alerts.Thresholds,
 			AdminUser:           s.Grafana.AdminUser,
 			AdminPassword:       s.Grafana.AdminPassword.Output(),
 			Grafana:             &grafana,
@@ -134,15 +131,15 @@ func TestGrafanaContent(t *testing.T) {
 		}
 	}
 
-	layout := topology.Production(s)
+	layout := topology.Production(s.NamePrefix, s.App.Scrape)
 	want := map[string]struct {
 		name, uid string
-		svc       topology.Service
+		svc       services.Name
 		isDefault bool
 	}{
-		"prometheus":   {"Prometheus", dashboards.PrometheusUID, topology.Prometheus, true},
-		"loki":         {"Loki", dashboards.LokiUID, topology.Loki, false},
-		"alertmanager": {"Alertmanager", dashboards.AlertmanagerUID, topology.Alertmanager, false},
+		"prometheus":   {"Prometheus", dashboards.PrometheusUID, services.Prometheus, true},
+		"loki":         {"Loki", dashboards.LokiUID, services.Loki, false},
+		"alertmanager": {"Alertmanager", dashboards.AlertmanagerUID, services.Alertmanager, false},
 	}
 	for typ, w := range want {
 		ds := regs["grafana-content-datasource-"+typ]
@@ -166,7 +163,7 @@ func TestGrafanaContent(t *testing.T) {
 	require.Equal(t, dashboards.FolderUID, str(t, folder.Inputs["uid"]))
 	require.Equal(t, dashboards.FolderTitle, str(t, folder.Inputs["title"]))
 
-	builtin, err := dashboards.Builtin(s.Thresholds)
+	builtin, err := dashboards.Builtin(s.Alerts.Thresholds)
 	require.NoError(t, err)
 	for _, b := range builtin {
 		d, ok := regs["grafana-content-dashboard-"+b.UID]

@@ -10,12 +10,12 @@ import (
 // NewDockerProvider returns the one Docker provider of the target host:
 // ssh://user@host (with dockerSshOpts), a unix socket, or the local socket
 // when dockerHost is empty.
-func NewDockerProvider(ctx *pulumi.Context, name string, s config.Settings, opts ...pulumi.ResourceOption) (*docker.Provider, error) {
+func NewDockerProvider(ctx *pulumi.Context, name string, d config.Docker, opts ...pulumi.ResourceOption) (*docker.Provider, error) {
 	args := &docker.ProviderArgs{}
-	if s.DockerHost != "" {
-		args.Host = pulumi.String(s.DockerHost)
-		if len(s.DockerSSHOpts) > 0 {
-			args.SshOpts = pulumi.ToStringArray(s.DockerSSHOpts)
+	if d.Host != "" {
+		args.Host = pulumi.String(d.Host)
+		if len(d.SSHOpts) > 0 {
+			args.SshOpts = pulumi.ToStringArray(d.SSHOpts)
 		}
 	}
 	return docker.NewProvider(ctx, name, args, opts...)

@@ -1,8 +1,9 @@
 // Package components holds one typed Pulumi ComponentResource per service of
 // the monitoring stack, and the Stack component that wires them together.
-// Everything a service needs to know comes from config.Settings and a
-// topology.Layout; file contents come from the pure renderers in render/ and
-// alerts/.
+// Each component takes only what it uses, as typed Args; file contents come
+// from the pure renderers in render/ and alerts/, and what every container
+// shares (image, ports, limits, healthcheck, hardening) from deploy and the
+// service table (package services).
 package components
 
 import (
@@ -14,34 +15,35 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/koprogo/koprogo-monitoring/config"
-	"github.com/koprogo/koprogo-monitoring/topology"
+	"github.com/koprogo/koprogo-monitoring/services"
 )
 
-// Host is what every service component needs about where it runs.
+// Host is where the services run.
 type Host struct {
-	Settings config.Settings
 	// Provider is the Docker provider of the target host; every container,
 	// image and volume is registered with it.
 	Provider *docker.Provider
 	// Network is the name of the stack's own Docker network.
 	Network pulumi.StringInput
+	// AppNetwork is the application's existing network, joined by the
+	// services that scrape it; "" = none.
+	AppNetwork  string
+	NamePrefix  string
+	BindAddress string // every published port binds to it
+	Stack       string // labels the volumes
+	// ProtectVolumes marks data volumes `protect`.
+	ProtectVolumes bool
 }
 
-// Endpoints are the outputs every service component exports.
-type Endpoints struct {
-	ContainerName pulumi.StringOutput // also its DNS name on the stack network
-	InternalURL   pulumi.StringOutput // as other containers reach it
-	HostURL       pulumi.StringOutput // on the Docker host (bindAddress:port), through the SSH tunnel
-	ImageDigest   pulumi.StringOutput // RemoteImage.RepoDigest: exactly what runs
-}
+// Service is what every service component exports, and its resources.
+type Service struct {
+	ContainerName pulumi.StringOutput `pulumi:"containerName"` // also its DNS name on the stack network
+	InternalURL   pulumi.StringOutput `pulumi:"internalUrl"`   // as other containers reach it
+	HostURL       pulumi.StringOutput `pulumi:"hostUrl"`       // on the Docker host (bindAddress:port), through the SSH tunnel
+	ImageDigest   pulumi.StringOutput `pulumi:"imageDigest"`   // RemoteImage.RepoDigest: exactly what runs
 
-func (e Endpoints) outputs() pulumi.Map {
-	return pulumi.Map{
-		"containerName": e.ContainerName,
-		"internalUrl":   e.InternalURL,
-		"hostUrl":       e.HostURL,
-		"imageDigest":   e.ImageDigest,
-	}
+	Container *docker.Container
+	Data      *docker.Volume // nil for a stateless service
 }
 
 // Container defaults shared by every service.
@@ -61,31 +63,21 @@ const (
 	configFileMode = "0444"
 )
 
-// service describes one container. deploy turns it into a pinned
-// RemoteImage and a Container that uses the image by ID.
-type service struct {
-	svc        topology.Service
-	image      string
-	memoryMB   int
-	hostPort   int
-	goRuntime  bool // set GOMEMLIMIT (Go services: GC works harder before the cgroup OOM-kills)
+// container is what differs between services' containers; the rest comes
+// from the service's row and settings.
+type container struct {
 	entrypoint []string
 	command    []string
 	envs       pulumi.StringArray
 	uploads    docker.ContainerUploadArray
-	volumes    docker.ContainerVolumeArray
+	volumes    docker.ContainerVolumeArray // besides the data volume
 	mounts     docker.ContainerMountArray
 	devices    docker.ContainerDeviceArray
-	// healthcheck is the test command, e.g. ["CMD", "wget", ...]. It must
-	// work with the image: see each component for why its probe does.
-	healthcheck []string
-	startPeriod string
 	// readOnlyRootFS is only possible for containers without uploads: the
 	// Docker daemon refuses to write an upload (an archive PUT) into a
 	// container whose root filesystem is read-only ("container rootfs is
 	// marked read-only", moby daemon/archive.go), even for a path on tmpfs.
 	readOnlyRootFS bool
-	tmpfs          map[string]string
 	user           string
 	capAdd         []string
 	// keepDefaultCaps leaves Docker's default capability set in place (for a
@@ -96,59 +88,71 @@ type service struct {
 	pidHost         bool
 }
 
-type deployed struct {
-	container *docker.Container
-	endpoints Endpoints
-}
-
-func hostURL(bind string, port int) string {
-	return "http://" + net.JoinHostPort(bind, strconv.Itoa(port))
+func hostURL(bind string, port config.Port) string {
+	return "http://" + net.JoinHostPort(bind, strconv.Itoa(int(port)))
 }
 
 // externalURL is how a person reaches a UI: through the SSH tunnel, whose
 // local ports equal the host ports (see TunnelCommand).
-func externalURL(port int) string { return "http://localhost:" + strconv.Itoa(port) + "/" }
+func externalURL(port config.Port) string { return fmt.Sprintf("http://localhost:%d/", port) }
 
 func goMemLimit(memoryMB int) string { return fmt.Sprintf("GOMEMLIMIT=%dMiB", memoryMB*9/10) }
 
-// deploy registers the image and the container of one service as children of
-// parent.
-func deploy(ctx *pulumi.Context, parent pulumi.Resource, h Host, s service) (*deployed, error) {
-	name := string(s.svc)
-	containerName := topology.ContainerName(h.Settings.NamePrefix, s.svc)
-	internalPort, ok := topology.InternalPort[s.svc]
-	if !ok {
-		return nil, fmt.Errorf("components: no internal port for %s", s.svc)
-	}
+// listenOn is the in-container listen address of a service.
+func listenOn(n services.Name) string { return fmt.Sprintf(":%d", services.Get(n).Port) }
+
+// deploy registers the data volume (when the service has one), the image and
+// the container of service n as children of parent, and fills out.
+func deploy(ctx *pulumi.Context, parent pulumi.Resource, h Host, n services.Name, cfg config.Service, c container, out *Service) error {
+	row := services.Get(n)
+	name := string(n)
+	containerName := services.ContainerName(h.NamePrefix, n)
 	opts := []pulumi.ResourceOption{pulumi.Parent(parent), pulumi.Provider(h.Provider)}
+
+	volumes := c.volumes
+	if row.DataDir != "" {
+		// A fixed name (prefix-service-data) so that renaming Pulumi
+		// resources can never point a service at a new, empty volume;
+		// retained when the resource is deleted, and protected from
+		// `pulumi destroy` per protectVolumes.
+		v, err := docker.NewVolume(ctx, name+"-data", &docker.VolumeArgs{
+			Name:   pulumi.String(containerName + "-data"),
+			Labels: docker.VolumeLabelArray{docker.VolumeLabelArgs{Label: pulumi.String("koprogo.stack"), Value: pulumi.String(h.Stack)}},
+		}, append(opts, pulumi.RetainOnDelete(true), pulumi.Protect(h.ProtectVolumes))...)
+		if err != nil {
+			return err
+		}
+		out.Data = v
+		volumes = append(docker.ContainerVolumeArray{docker.ContainerVolumeArgs{VolumeName: v.Name, ContainerPath: pulumi.String(row.DataDir)}}, volumes...)
+	}
 
 	// Pinned tag (validated by config.Parse), and KeepLocally so that
 	// replacing this resource never tries to delete an image a running
 	// container still uses.
 	img, err := docker.NewRemoteImage(ctx, name+"-image", &docker.RemoteImageArgs{
-		Name:        pulumi.String(s.image),
+		Name:        pulumi.String(cfg.Image),
 		KeepLocally: pulumi.Bool(true),
 	}, opts...)
 	if err != nil {
-		return nil, err
+		return err
 	}
 
-	envs := append(pulumi.StringArray{}, s.envs...)
-	if s.goRuntime {
-		envs = append(envs, pulumi.String(goMemLimit(s.memoryMB)))
+	envs := append(pulumi.StringArray{}, c.envs...)
+	if row.GoRuntime {
+		envs = append(envs, pulumi.String(goMemLimit(cfg.MemoryMB)))
 	}
 
 	networks := docker.ContainerNetworksAdvancedArray{
 		docker.ContainerNetworksAdvancedArgs{Name: h.Network, Aliases: pulumi.StringArray{pulumi.String(name)}},
 	}
-	if s.joinAppNetwork && h.Settings.App.Network != "" {
+	if c.joinAppNetwork && h.AppNetwork != "" {
 		// An existing network owned by the application: joined by name,
 		// never created or deleted here.
-		networks = append(networks, docker.ContainerNetworksAdvancedArgs{Name: pulumi.String(h.Settings.App.Network)})
+		networks = append(networks, docker.ContainerNetworksAdvancedArgs{Name: pulumi.String(h.AppNetwork)})
 	}
 
-	caps := &docker.ContainerCapabilitiesArgs{Adds: pulumi.ToStringArray(s.capAdd)}
-	if !s.keepDefaultCaps {
+	caps := &docker.ContainerCapabilitiesArgs{Adds: pulumi.ToStringArray(c.capAdd)}
+	if !c.keepDefaultCaps {
 		caps.Drops = pulumi.StringArray{pulumi.String("ALL")}
 	}
 
@@ -157,8 +161,8 @@ func deploy(ctx *pulumi.Context, parent pulumi.Resource, h Host, s service) (*de
 		// The image ID, not the tag: a tag lookup would show a diff (and
 		// replace the container) on every run (pulumi-docker #132, #325).
 		Image:       img.ImageId,
-		Entrypoints: pulumi.ToStringArray(s.entrypoint),
-		Command:     pulumi.ToStringArray(s.command),
+		Entrypoints: pulumi.ToStringArray(c.entrypoint),
+		Command:     pulumi.ToStringArray(c.command),
 		Envs:        envs,
 		Restart:     pulumi.String(restartPolicy),
 		// On replacement the provider otherwise force-removes the container
@@ -166,11 +170,11 @@ func deploy(ctx *pulumi.Context, parent pulumi.Resource, h Host, s service) (*de
 		// clean shutdown, here and on `docker stop`.
 		DestroyGraceSeconds: pulumi.Int(stopGraceSeconds),
 		StopTimeout:         pulumi.Int(stopGraceSeconds),
-		Memory:              pulumi.Int(s.memoryMB),
+		Memory:              pulumi.Int(cfg.MemoryMB),
 		Ports: docker.ContainerPortArray{docker.ContainerPortArgs{
-			Internal: pulumi.Int(internalPort),
-			External: pulumi.Int(s.hostPort),
-			Ip:       pulumi.String(h.Settings.BindAddress),
+			Internal: pulumi.Int(row.Port),
+			External: pulumi.Int(int(cfg.HostPort)),
+			Ip:       pulumi.String(h.BindAddress),
 			Protocol: pulumi.String("tcp"),
 		}},
 		// Explicit: left unset, the provider reads back the engine's value
@@ -181,11 +185,11 @@ func deploy(ctx *pulumi.Context, parent pulumi.Resource, h Host, s service) (*de
 		NetworkMode:      pulumi.String("bridge"),
 		NetworksAdvanced: networks,
 		Healthcheck: &docker.ContainerHealthcheckArgs{
-			Tests:       pulumi.ToStringArray(s.healthcheck),
+			Tests:       pulumi.ToStringArray(row.Health.Command(row.Port)),
 			Interval:    pulumi.String("15s"),
 			Timeout:     pulumi.String("5s"),
 			Retries:     pulumi.Int(4),
-			StartPeriod: pulumi.String(s.startPeriod),
+			StartPeriod: pulumi.String(fmt.Sprintf("%ds", int(row.StartPeriod.Seconds()))),
 		},
 		// Dependents (the Grafana provider resources, the next service) are
 		// created only once this container reports healthy.
@@ -195,53 +199,31 @@ func deploy(ctx *pulumi.Context, parent pulumi.Resource, h Host, s service) (*de
 		LogOpts:      pulumi.StringMap{"max-size": pulumi.String(logMaxSize), "max-file": pulumi.String(logMaxFile)},
 		SecurityOpts: pulumi.StringArray{pulumi.String("no-new-privileges:true")},
 		Capabilities: caps,
-		ReadOnly:     pulumi.Bool(s.readOnlyRootFS),
-		Uploads:      s.uploads,
-		Volumes:      s.volumes,
-		Mounts:       s.mounts,
-		Devices:      s.devices,
+		ReadOnly:     pulumi.Bool(c.readOnlyRootFS),
+		Uploads:      c.uploads,
+		Volumes:      volumes,
+		Mounts:       c.mounts,
+		Devices:      c.devices,
 	}
-	if len(s.tmpfs) > 0 {
-		args.Tmpfs = pulumi.ToStringMap(s.tmpfs)
+	if c.user != "" {
+		args.User = pulumi.String(c.user)
 	}
-	if s.user != "" {
-		args.User = pulumi.String(s.user)
-	}
-	if s.pidHost {
+	if c.pidHost {
 		args.PidMode = pulumi.String("host")
 	}
-	c, err := docker.NewContainer(ctx, name, args, append(opts,
+	ctr, err := docker.NewContainer(ctx, name, args, append(opts,
 		// Fixed container name and host port: the old container must be gone
 		// before its replacement can be created (pulumi-docker #1356).
 		pulumi.DeleteBeforeReplace(true))...)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return &deployed{
-		container: c,
-		endpoints: Endpoints{
-			ContainerName: c.Name,
-			InternalURL:   pulumi.Sprintf("http://%s:%d", c.Name, internalPort),
-			HostURL:       pulumi.String(hostURL(h.Settings.BindAddress, s.hostPort)).ToStringOutput(),
-			ImageDigest:   img.RepoDigest,
-		},
-	}, nil
-}
-
-// dataVolume is a named volume holding a service's state. Its name is fixed
-// (prefix-service-data) so that renaming Pulumi resources can never point a
-// service at a new, empty volume; it is retained when the resource is
-// deleted, and protected from `pulumi destroy` per protectVolumes.
-func dataVolume(ctx *pulumi.Context, parent pulumi.Resource, h Host, svc topology.Service) (*docker.Volume, error) {
-	return docker.NewVolume(ctx, string(svc)+"-data", &docker.VolumeArgs{
-		Name:   pulumi.String(topology.ContainerName(h.Settings.NamePrefix, svc) + "-data"),
-		Labels: docker.VolumeLabelArray{docker.VolumeLabelArgs{Label: pulumi.String("koprogo.stack"), Value: pulumi.String(h.Settings.Stack)}},
-	}, pulumi.Parent(parent), pulumi.Provider(h.Provider),
-		pulumi.RetainOnDelete(true), pulumi.Protect(h.Settings.ProtectVolumes))
-}
-
-func volumeAt(v *docker.Volume, path string) docker.ContainerVolumeArgs {
-	return docker.ContainerVolumeArgs{VolumeName: v.Name, ContainerPath: pulumi.String(path)}
+	out.Container = ctr
+	out.ContainerName = ctr.Name
+	out.InternalURL = pulumi.Sprintf("http://%s:%d", ctr.Name, row.Port)
+	out.HostURL = pulumi.String(hostURL(h.BindAddress, cfg.HostPort)).ToStringOutput()
+	out.ImageDigest = img.RepoDigest
+	return nil
 }
 
 // hostDir mounts a host directory read-only. A missing directory is created

@@ -6,6 +6,8 @@ import (
 
 	"github.com/koprogo/koprogo-monitoring/config"
 	"github.com/koprogo/koprogo-monitoring/dashboards"
+	"github.com/koprogo/koprogo-monitoring/render/amconfig"
+	"github.com/koprogo/koprogo-monitoring/services"
 	"github.com/koprogo/koprogo-monitoring/topology"
 )
 
@@ -15,7 +17,8 @@ type StackArgs struct {
 }
 
 // Stack is the top-level component: one Docker provider for the host, one
-// network, and every service.
+// network, and every service. It is the one place that maps the settings to
+// each component's Args.
 type Stack struct {
 	pulumi.ResourceState
 
@@ -31,97 +34,120 @@ type Stack struct {
 	Cadvisor         *Cadvisor
 	GrafanaContent   *GrafanaContent // nil when grafanaManageContent is false
 
+	// Services are the service components by name.
+	Services map[services.Name]*Service
+
 	// TunnelCommand forwards the UIs' host ports over SSH ("" for a local engine).
-	TunnelCommand pulumi.StringOutput
+	TunnelCommand pulumi.StringOutput `pulumi:"tunnelCommand"`
 	// ImageDigests maps each service to the image digest it runs.
-	ImageDigests pulumi.StringMapOutput
+	ImageDigests pulumi.StringMapOutput `pulumi:"imageDigests"`
 }
 
 // NewStack registers the whole stack for validated settings.
 func NewStack(ctx *pulumi.Context, name string, args *StackArgs, opts ...pulumi.ResourceOption) (*Stack, error) {
-	st := &Stack{}
-	if err := ctx.RegisterComponentResource("koprogo:monitoring:Stack", name, st, opts...); err != nil {
-		return nil, err
-	}
-	s := args.Settings
-	layout := topology.Production(s)
+	return newComponent(ctx, name, func(st *Stack) error {
+		s := args.Settings
+		layout := topology.Production(s.NamePrefix, s.App.Scrape)
 
-	var err error
-	if st.Provider, err = NewDockerProvider(ctx, "docker", s, pulumi.Parent(st)); err != nil {
-		return nil, err
-	}
-	if st.Network, err = docker.NewNetwork(ctx, "network", &docker.NetworkArgs{
-		Name:   pulumi.String(s.NamePrefix + "-net"),
-		Driver: pulumi.String("bridge"),
-		Labels: docker.NetworkLabelArray{docker.NetworkLabelArgs{Label: pulumi.String("koprogo.stack"), Value: pulumi.String(s.Stack)}},
-	}, pulumi.Parent(st), pulumi.Provider(st.Provider)); err != nil {
-		return nil, err
-	}
-	host := Host{Settings: s, Provider: st.Provider, Network: st.Network.Name}
-	child := pulumi.Parent(st)
-
-	if st.Alertmanager, err = NewAlertmanager(ctx, "alertmanager", &AlertmanagerArgs{Host: host, Layout: layout}, child); err != nil {
-		return nil, err
-	}
-	if st.Loki, err = NewLoki(ctx, "loki", &LokiArgs{Host: host}, child); err != nil {
-		return nil, err
-	}
-	if st.NodeExporter, err = NewNodeExporter(ctx, "node-exporter", &NodeExporterArgs{Host: host, Layout: layout}, child); err != nil {
-		return nil, err
-	}
-	if st.PostgresExporter, err = NewPostgresExporter(ctx, "postgres-exporter", &PostgresExporterArgs{Host: host}, child); err != nil {
-		return nil, err
-	}
-	if st.Cadvisor, err = NewCadvisor(ctx, "cadvisor", &CadvisorArgs{Host: host}, child); err != nil {
-		return nil, err
-	}
-	// Prometheus starts once what it sends alerts to is up, so the first
-	// evaluation does not log failed notifications.
-	if st.Prometheus, err = NewPrometheus(ctx, "prometheus", &PrometheusArgs{Host: host, Layout: layout},
-		child, pulumi.DependsOn([]pulumi.Resource{st.Alertmanager})); err != nil {
-		return nil, err
-	}
-	// Alloy starts once Loki is healthy: its first pushes then succeed.
-	if st.Alloy, err = NewAlloy(ctx, "alloy", &AlloyArgs{Host: host, Layout: layout},
-		child, pulumi.DependsOn([]pulumi.Resource{st.Loki})); err != nil {
-		return nil, err
-	}
-	if st.Grafana, err = NewGrafana(ctx, "grafana", &GrafanaArgs{Host: host}, child); err != nil {
-		return nil, err
-	}
-	if s.Grafana.ManageContent {
-		if st.GrafanaContent, err = NewGrafanaContent(ctx, "grafana-content", &GrafanaContentArgs{
-			Settings:      s,
-			Layout:        layout,
-			AdminUser:     s.Grafana.AdminUser,
-			AdminPassword: st.Grafana.AdminPassword,
-			Grafana:       st.Grafana.Container,
-			// Pulumi runs the program in the project directory, so the
-			// relative folder resolves to the repository's dashboards/custom.
-			CustomDashboardsDir: dashboards.CustomDir,
-		}, child); err != nil {
-			return nil, err
+		var err error
+		if st.Provider, err = NewDockerProvider(ctx, "docker", s.Docker, pulumi.Parent(st)); err != nil {
+			return err
 		}
-	}
+		if st.Network, err = docker.NewNetwork(ctx, "network", &docker.NetworkArgs{
+			Name:   pulumi.String(s.NamePrefix + "-net"),
+			Driver: pulumi.String("bridge"),
+			Labels: docker.NetworkLabelArray{docker.NetworkLabelArgs{Label: pulumi.String("koprogo.stack"), Value: pulumi.String(s.Stack)}},
+		}, pulumi.Parent(st), pulumi.Provider(st.Provider)); err != nil {
+			return err
+		}
+		host := Host{
+			Provider: st.Provider, Network: st.Network.Name, AppNetwork: s.App.Network,
+			NamePrefix: s.NamePrefix, BindAddress: s.BindAddress, Stack: s.Stack, ProtectVolumes: s.ProtectVolumes,
+		}
+		child := pulumi.Parent(st)
+		svc := s.Service
 
-	st.TunnelCommand = pulumi.String(TunnelCommand(s.DockerHost, s.BindAddress,
-		[]int{s.Ports.Grafana, s.Ports.Prometheus, s.Ports.Alertmanager, s.Ports.Loki})).ToStringOutput()
-	st.ImageDigests = pulumi.StringMap{
-		string(topology.Prometheus):       st.Prometheus.ImageDigest,
-		string(topology.Alertmanager):     st.Alertmanager.ImageDigest,
-		string(topology.Grafana):          st.Grafana.ImageDigest,
-		string(topology.Loki):             st.Loki.ImageDigest,
-		string(topology.Alloy):            st.Alloy.ImageDigest,
-		string(topology.NodeExporter):     st.NodeExporter.ImageDigest,
-		string(topology.PostgresExporter): st.PostgresExporter.ImageDigest,
-		string(topology.Cadvisor):         st.Cadvisor.ImageDigest,
-	}.ToStringMapOutput()
-	return st, ctx.RegisterResourceOutputs(st, pulumi.Map{
-		"grafanaUrl":      st.Grafana.HostURL,
-		"prometheusUrl":   st.Prometheus.HostURL,
-		"alertmanagerUrl": st.Alertmanager.HostURL,
-		"lokiUrl":         st.Loki.HostURL,
-		"tunnelCommand":   st.TunnelCommand,
-		"imageDigests":    st.ImageDigests,
-	})
+		if st.Alertmanager, err = NewAlertmanager(ctx, string(services.Alertmanager), &AlertmanagerArgs{
+			Host: host, Service: svc(services.Alertmanager),
+			Config:       amconfig.For(s.Email, s.DeadMansSwitchURL.IsSet(), layout.Files),
+			SMTPPassword: s.Email.Password, DeadMansSwitchURL: s.DeadMansSwitchURL,
+		}, child); err != nil {
+			return err
+		}
+		if st.Loki, err = NewLoki(ctx, string(services.Loki), &LokiArgs{
+			Host: host, Service: svc(services.Loki), RetentionDays: s.Retention.LogDays,
+		}, child); err != nil {
+			return err
+		}
+		if st.NodeExporter, err = NewNodeExporter(ctx, string(services.NodeExporter), &NodeExporterArgs{
+			Host: host, Service: svc(services.NodeExporter),
+			TextfileHostDir: s.App.NodeTextfileHostDir, TextfileDir: layout.Files.NodeTextfileDir,
+		}, child); err != nil {
+			return err
+		}
+		if st.PostgresExporter, err = NewPostgresExporter(ctx, string(services.PostgresExporter), &PostgresExporterArgs{
+			Host: host, Service: svc(services.PostgresExporter), DSN: s.App.PostgresDSN,
+		}, child); err != nil {
+			return err
+		}
+		if st.Cadvisor, err = NewCadvisor(ctx, string(services.Cadvisor), &CadvisorArgs{
+			Host: host, Service: svc(services.Cadvisor),
+		}, child); err != nil {
+			return err
+		}
+		// Prometheus starts once what it sends alerts to is up, so the first
+		// evaluation does not log failed notifications.
+		if st.Prometheus, err = NewPrometheus(ctx, string(services.Prometheus), &PrometheusArgs{
+			Host: host, Service: svc(services.Prometheus), Layout: layout, Alerts: s.Alerts,
+			RetentionTime: s.Retention.MetricsTime, RetentionSize: s.Retention.MetricsSize,
+		}, child, pulumi.DependsOn([]pulumi.Resource{st.Alertmanager})); err != nil {
+			return err
+		}
+		// Alloy starts once Loki is healthy: its first pushes then succeed.
+		if st.Alloy, err = NewAlloy(ctx, string(services.Alloy), &AlloyArgs{
+			Host: host, Service: svc(services.Alloy), LokiPushURL: layout.LokiPushURL,
+		}, child, pulumi.DependsOn([]pulumi.Resource{st.Loki})); err != nil {
+			return err
+		}
+		if st.Grafana, err = NewGrafana(ctx, string(services.Grafana), &GrafanaArgs{
+			Host: host, Service: svc(services.Grafana),
+			AdminUser: s.Grafana.AdminUser, AdminPassword: s.Grafana.AdminPassword, RootURL: s.Grafana.RootURL,
+		}, child); err != nil {
+			return err
+		}
+		if s.Grafana.ManageContent {
+			if st.GrafanaContent, err = NewGrafanaContent(ctx, "grafana-content", &GrafanaContentArgs{
+				APIURL:        s.Grafana.APIURL,
+				Layout:        layout,
+				Thresholds:    s.Alerts.Thresholds,
+				AdminUser:     s.Grafana.AdminUser,
+				AdminPassword: st.Grafana.AdminPassword,
+				Grafana:       st.Grafana.Container,
+				// Pulumi runs the program in the project directory, so the
+				// relative folder resolves to the repository's
+				// dashboards/custom.
+				CustomDashboardsDir: dashboards.CustomDir,
+			}, child); err != nil {
+				return err
+			}
+		}
+
+		st.Services = map[services.Name]*Service{
+			services.Prometheus: &st.Prometheus.Service, services.Alertmanager: &st.Alertmanager.Service,
+			services.NodeExporter: &st.NodeExporter.Service, services.PostgresExporter: &st.PostgresExporter.Service,
+			services.Cadvisor: &st.Cadvisor.Service, services.Loki: &st.Loki.Service,
+			services.Alloy: &st.Alloy.Service, services.Grafana: &st.Grafana.Service,
+		}
+		digests := pulumi.StringMap{}
+		var tunnelPorts []int
+		for _, row := range services.All {
+			digests[string(row.Name)] = st.Services[row.Name].ImageDigest
+			if row.UI {
+				tunnelPorts = append(tunnelPorts, int(s.Service(row.Name).HostPort))
+			}
+		}
+		st.ImageDigests = digests.ToStringMapOutput()
+		st.TunnelCommand = pulumi.String(TunnelCommand(s.Docker.Host, s.BindAddress, tunnelPorts)).ToStringOutput()
+		return nil
+	}, opts...)
 }

@@ -1,96 +1,142 @@
 package config
 
-// Key describes one stack configuration key. The table below is the single
-// source of truth: the loader reads exactly these keys, and a test checks that
-// the README's configuration table lists the same keys, defaults and meanings.
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/koprogo/koprogo-monitoring/services"
+)
+
+// Key is one stack configuration key, declared once: its name, its default
+// as typed in a stack file ("" = none, or derived: see Doc), its meaning,
+// and the typed value it parses into.
 type Key struct {
 	Name    string
-	Default string // rendered default ("" = none)
-	Secret  bool   // must be set with `pulumi config set --secret`
+	Default string
 	Doc     string
+	// Derived is the default of a key that follows other keys when unset
+	// (e.g. http://localhost:<grafanaPort>/); Default is then "".
+	Derived string
+	// Secret keys must be set with `pulumi config set --secret`.
+	Secret bool
+	value  Value
 }
 
-// Keys lists every configuration key the program reads, in README order.
-var Keys = []Key{
-	// Where to deploy.
-	{Name: "dockerHost", Default: "", Doc: "Docker engine to deploy to: `ssh://user@host[:port]`, `unix:///path/to/docker.sock`, or empty for the local socket."},
-	{Name: "dockerSshOpts", Default: "[]", Doc: "Extra `ssh` options for an `ssh://` host, as a JSON list (e.g. `[\"-i\",\"~/.ssh/vps\",\"-o\",\"StrictHostKeyChecking=yes\"]`)."},
-	{Name: "bindAddress", Default: "127.0.0.1", Doc: "Host address every published port binds to. Keep 127.0.0.1 and reach the UIs through an SSH tunnel; anything else exposes them."},
-	{Name: "namePrefix", Default: "koprogo-mon", Doc: "Prefix of every container, volume and network name (lets two stacks share one host)."},
-	{Name: "appNetwork", Default: "koprogo", Doc: "Existing Docker network of the application (Traefik, backend, PostgreSQL) that Prometheus and the PostgreSQL exporter join. Empty: do not join."},
+// derived declares a key whose default follows other keys (see check).
+func derived(k Key, def string) Key { k.Derived = def; return k }
 
-	// Images, pinned.
-	{Name: "prometheusImage", Default: DefaultImages.Prometheus, Doc: "Prometheus image (explicit tag or digest; `latest` is refused)."},
-	{Name: "alertmanagerImage", Default: DefaultImages.Alertmanager, Doc: "Alertmanager image."},
-	{Name: "grafanaImage", Default: DefaultImages.Grafana, Doc: "Grafana image."},
-	{Name: "lokiImage", Default: DefaultImages.Loki, Doc: "Loki image."},
-	{Name: "alloyImage", Default: DefaultImages.Alloy, Doc: "Grafana Alloy image (log shipper; Promtail reached end of life on 2026-03-02)."},
-	{Name: "nodeExporterImage", Default: DefaultImages.NodeExporter, Doc: "node_exporter image."},
-	{Name: "postgresExporterImage", Default: DefaultImages.PostgresExporter, Doc: "postgres_exporter image."},
-	{Name: "cadvisorImage", Default: DefaultImages.Cadvisor, Doc: "cAdvisor image."},
+func key(name, def, doc string, v Value) Key {
+	_, secret := v.(secretValue)
+	return Key{Name: name, Default: def, Doc: doc, Secret: secret, value: v}
+}
 
-	// Host ports (bound to bindAddress).
-	{Name: "grafanaPort", Default: "3001", Doc: "Host port of Grafana."},
-	{Name: "prometheusPort", Default: "9090", Doc: "Host port of Prometheus."},
-	{Name: "alertmanagerPort", Default: "9093", Doc: "Host port of Alertmanager."},
-	{Name: "lokiPort", Default: "3100", Doc: "Host port of Loki."},
-	{Name: "alloyPort", Default: "12345", Doc: "Host port of Alloy's HTTP server (UI, metrics)."},
-	{Name: "nodeExporterPort", Default: "9100", Doc: "Host port of node_exporter."},
-	{Name: "postgresExporterPort", Default: "9187", Doc: "Host port of postgres_exporter."},
-	{Name: "cadvisorPort", Default: "8082", Doc: "Host port of cAdvisor."},
+// Keys lists every key the program reads, in README order. (The values they
+// point at belong to a throwaway Settings: Parse declares its own.)
+var Keys = declare(newSettings(""))
 
-	// Retention.
-	{Name: "metricsRetentionTime", Default: "30d", Doc: "Prometheus `--storage.tsdb.retention.time` (Prometheus duration)."},
-	{Name: "metricsRetentionSize", Default: "8GB", Doc: "Prometheus `--storage.tsdb.retention.size` cap (e.g. `8GB`); the oldest blocks go first when it is reached."},
-	{Name: "logRetentionDays", Default: "7", Doc: "Days Loki keeps logs before its compactor deletes them."},
-	{Name: "protectVolumes", Default: "true", Doc: "Mark data volumes `protect` so `pulumi destroy` refuses to delete them (they are retained on delete either way)."},
+// declare binds every key to the field of s it fills, in README order.
+func declare(s *Settings) []Key {
+	keys := []Key{
+		// Where to deploy.
+		key("dockerHost", "", "Docker engine to deploy to: `ssh://user@host[:port]`, `unix:///path/to/docker.sock`, or empty for the local socket.",
+			dockerHost{&s.Docker.Host}),
+		key("dockerSshOpts", "[]", "Extra `ssh` options for an `ssh://` host, as a JSON list (e.g. `[\"-i\",\"~/.ssh/vps\",\"-o\",\"StrictHostKeyChecking=yes\"]`).",
+			jsonList{&s.Docker.SSHOpts}),
+		key("bindAddress", "127.0.0.1", "Host address every published port binds to. Keep 127.0.0.1 and reach the UIs through an SSH tunnel; anything else exposes them.",
+			text{p: &s.BindAddress, valid: isIP, allowed: "is not an IP address; allowed: 127.0.0.1 (recommended) or another address of the host"}),
+		key("namePrefix", "koprogo-mon", "Prefix of every container, volume and network name (lets two stacks share one host).",
+			text{p: &s.NamePrefix, valid: isNamePrefix, allowed: "is not a valid name prefix; allowed: lower-case letters, digits and '-', at most 40 characters"}),
+		key("appNetwork", "koprogo", "Existing Docker network of the application (Traefik, backend, PostgreSQL) that Prometheus and the PostgreSQL exporter join. Empty: do not join.",
+			text{p: &s.App.Network, valid: dockerObjectName.MatchString, allowEmpty: true, allowed: "is not a Docker network name; allowed: letters, digits, '_', '.', '-', or empty to join none"}),
+	}
 
-	// Memory limits (MiB).
-	{Name: "prometheusMemoryMb", Default: "512", Doc: "Memory limit of Prometheus, MiB."},
-	{Name: "alertmanagerMemoryMb", Default: "64", Doc: "Memory limit of Alertmanager, MiB."},
-	{Name: "grafanaMemoryMb", Default: "256", Doc: "Memory limit of Grafana, MiB."},
-	{Name: "lokiMemoryMb", Default: "384", Doc: "Memory limit of Loki, MiB."},
-	{Name: "alloyMemoryMb", Default: "192", Doc: "Memory limit of Alloy, MiB."},
-	{Name: "nodeExporterMemoryMb", Default: "48", Doc: "Memory limit of node_exporter, MiB."},
-	{Name: "postgresExporterMemoryMb", Default: "48", Doc: "Memory limit of postgres_exporter, MiB."},
-	{Name: "cadvisorMemoryMb", Default: "128", Doc: "Memory limit of cAdvisor, MiB."},
-	{Name: "memoryBudgetMb", Default: "1792", Doc: "Upper bound for the sum of all memory limits, MiB; validation fails above it."},
+	// Per service, from the service table: images, host ports, memory limits.
+	for _, svc := range services.All {
+		keys = append(keys, key(svc.Key+"Image", svc.Image, svc.Title+" image (explicit tag or digest; `latest` is refused).",
+			text{p: &s.Services[svc.Name].Image, valid: isImage, allowed: "is not a pinned image; allowed: repository:tag with an explicit version (not latest) or repository@sha256:<digest>"}))
+	}
+	for _, svc := range services.All {
+		keys = append(keys, key(svc.Key+"Port", strconv.Itoa(svc.HostPort), "Host port of "+svc.Title+" (bound to bindAddress).",
+			&s.Services[svc.Name].HostPort))
+	}
+	for _, svc := range services.All {
+		keys = append(keys, key(svc.Key+"MemoryMb", strconv.Itoa(svc.MemoryMB), fmt.Sprintf("Memory limit of %s, MiB (at least %d).", svc.Title, svc.MinMemoryMB),
+			intIn{&s.Services[svc.Name].MemoryMB, svc.MinMemoryMB, 65536}))
+	}
 
-	// Scrape targets of the application.
-	{Name: "traefikMetricsTarget", Default: "traefik:8082", Doc: "`host:port` of Traefik's Prometheus metrics entrypoint on appNetwork."},
-	{Name: "backendMetricsTarget", Default: "backend:8080", Doc: "`host:port` of the KoproGo backend on appNetwork."},
-	{Name: "backendMetricsPath", Default: "/metrics", Doc: "HTTP path of the backend's metrics."},
-	{Name: "nodeTextfileHostDir", Default: "/var/lib/node_exporter/textfile", Doc: "Host directory the backup job writes `*.prom` files to (`koprogo_last_backup_timestamp_seconds`); node_exporter mounts it read-only for its textfile collector. Absolute path, no `..`."},
-	{Name: "criticalContainers", Default: "postgres,backend,traefik", Doc: "Comma-separated container names whose absence is a critical alert."},
-	{Name: "postgresDsn", Secret: true, Doc: "PostgreSQL DSN for postgres_exporter (`postgresql://user:pass@host:5432/db?sslmode=...`). Required."},
+	t := &s.Alerts.Thresholds
+	return append(keys,
+		key("memoryBudgetMb", "1792", "Upper bound for the sum of all memory limits, MiB; validation fails above it.",
+			intIn{&s.MemoryBudgetMB, 256, 262144}),
 
-	// Alerting.
-	{Name: "alertsEnabled", Default: "true", Doc: "Send alert e-mails. When true, the smtp* keys are required."},
-	{Name: "smtpHost", Default: "", Doc: "SMTP server host name."},
-	{Name: "smtpPort", Default: "587", Doc: "SMTP port (587 STARTTLS or 465 implicit TLS; TLS is always required)."},
-	{Name: "smtpFrom", Default: "", Doc: "Sender address of alert e-mails."},
-	{Name: "smtpTo", Default: "", Doc: "Comma-separated recipients of alert e-mails."},
-	{Name: "smtpUsername", Default: "", Doc: "SMTP login (empty: no authentication)."},
-	{Name: "smtpPassword", Secret: true, Doc: "SMTP password. Required when smtpUsername is set."},
-	{Name: "deadMansSwitchUrl", Secret: true, Doc: "Optional URL pinged by the always-firing Watchdog alert (healthchecks-style dead-man switch)."},
+		// Retention.
+		key("metricsRetentionTime", "30d", "Prometheus `--storage.tsdb.retention.time` (Prometheus duration).",
+			&s.Retention.MetricsTime),
+		key("metricsRetentionSize", "8GB", "Prometheus `--storage.tsdb.retention.size` cap (e.g. `8GB`); the oldest blocks go first when it is reached.",
+			&s.Retention.MetricsSize),
+		key("logRetentionDays", "7", "Days Loki keeps logs before its compactor deletes them.",
+			intIn{&s.Retention.LogDays, 1, 3650}),
+		key("protectVolumes", "true", "Mark data volumes `protect` so `pulumi destroy` refuses to delete them (they are retained on delete either way).",
+			boolValue{&s.ProtectVolumes}),
 
-	// Grafana.
-	{Name: "grafanaAdminUser", Default: "admin", Doc: "Grafana admin login."},
-	{Name: "grafanaAdminPassword", Secret: true, Doc: "Grafana admin password, at least 20 characters. Generated (and exported as a secret) when unset."},
-	{Name: "grafanaRootUrl", Default: "http://localhost:3001/", Doc: "Public URL of Grafana as users reach it (`GF_SERVER_ROOT_URL`)."},
-	{Name: "grafanaApiUrl", Default: "http://127.0.0.1:3001", Doc: "URL where `pulumi up` reaches Grafana's HTTP API (by default the local end of the SSH tunnel, which `sshTunnel` opens on grafanaPort)."},
-	{Name: "grafanaManageContent", Default: "true", Doc: "Push datasources and dashboards through the Grafana provider. Set false for a first bootstrap when the API is not reachable yet."},
+		// Scrape targets of the application.
+		key("traefikMetricsTarget", "traefik:8082", "`host:port` of Traefik's Prometheus metrics entrypoint on appNetwork.",
+			text{p: &s.App.Scrape.TraefikTarget, valid: isTarget, allowed: "is not a scrape target; allowed: host:port"}),
+		key("backendMetricsTarget", "backend:8080", "`host:port` of the KoproGo backend on appNetwork.",
+			text{p: &s.App.Scrape.BackendTarget, valid: isTarget, allowed: "is not a scrape target; allowed: host:port"}),
+		key("backendMetricsPath", "/metrics", "HTTP path of the backend's metrics.",
+			text{p: &s.App.Scrape.BackendMetricsPath, valid: isURLPath, allowed: "is not a path; allowed: a path starting with /"}),
+		key("nodeTextfileHostDir", "/var/lib/node_exporter/textfile", "Host directory the backup job writes `*.prom` files to (`koprogo_last_backup_timestamp_seconds`); node_exporter mounts it read-only for its textfile collector. Absolute path, no `..`.",
+			text{p: &s.App.NodeTextfileHostDir, valid: isHostDir, allowed: `is not a host directory; allowed: an absolute path without ".." such as /var/lib/node_exporter/textfile`}),
+		key("criticalContainers", "postgres,backend,traefik", "Comma-separated container names whose absence is a critical alert.",
+			list{&s.Alerts.CriticalContainers, dockerObjectName.MatchString, "is not a container name; allowed: letters, digits, '_', '.', '-'"}),
+		key("postgresDsn", "", "PostgreSQL DSN for postgres_exporter (`postgresql://user:pass@host:5432/db?sslmode=...`). Required.",
+			secretValue{p: &s.App.PostgresDSN, check: checkDSN,
+				required: "is required; set it with `pulumi config set --secret postgresDsn 'postgresql://user:password@host:5432/db?sslmode=disable'`"}),
 
-	// Alert thresholds.
-	{Name: "alertCpuHighPercent", Default: "85", Doc: "Host CPU busy percentage (iowait and steal excluded) that raises HostCpuHigh."},
-	{Name: "alertMemoryHighPercent", Default: "90", Doc: "Host memory used percentage (MemAvailable-based) that raises HostMemoryHigh."},
-	{Name: "alertLoadPerCore", Default: "2", Doc: "15-minute load average per CPU core above which HostLoadHigh fires."},
-	{Name: "alertDiskFreePercent", Default: "10", Doc: "Free space percentage on the host root below which HostDiskSpaceLow fires."},
-	{Name: "alertBackupMaxAgeHours", Default: "26", Doc: "Age of the last successful backup, hours, above which BackupTooOld fires."},
-	{Name: "alertContainerMemoryPercent", Default: "90", Doc: "Container memory working set as a percentage of its memory limit that raises ContainerMemoryNearLimit."},
-	{Name: "alertHttpP99Ms", Default: "500", Doc: "Traefik p99 request latency target, milliseconds."},
-	{Name: "alertHttp5xxPercent", Default: "5", Doc: "Share of 5xx responses, percent, above which the 5xx alert fires."},
-	{Name: "alertPgConnectionsPercent", Default: "80", Doc: "PostgreSQL connections in use as a percentage of max_connections that raises PostgresTooManyConnections."},
-	{Name: "alertPgLongTransactionSeconds", Default: "300", Doc: "Age of the oldest open transaction, seconds, above which PostgresLongRunningTransaction fires."},
-	{Name: "alertPgSlowQueryMs", Default: "500", Doc: "Mean statement time, milliseconds, above which PostgresSlowQueries fires (needs pg_stat_statements)."},
+		// Alerting.
+		key("alertsEnabled", "true", "Send alert e-mails. When true, the smtp* keys are required.",
+			boolValue{&s.Email.Enabled}),
+		key("smtpHost", "", "SMTP server host name.",
+			text{p: &s.Email.Host, valid: isHostName, allowEmpty: true, allowed: "is not a host name; allowed: a host name without port or scheme (the port is smtpPort)"}),
+		key("smtpPort", "587", "SMTP port (587 STARTTLS or 465 implicit TLS; TLS is always required).",
+			&s.Email.Port),
+		key("smtpFrom", "", "Sender address of alert e-mails.",
+			text{p: &s.Email.From, valid: isEmail, allowEmpty: true, allowed: "is not an e-mail address; allowed: name@domain"}),
+		key("smtpTo", "", "Comma-separated recipients of alert e-mails.",
+			list{&s.Email.To, isEmail, "is not an e-mail address; allowed: name@domain"}),
+		key("smtpUsername", "", "SMTP login (empty: no authentication).",
+			text{p: &s.Email.Username, valid: func(string) bool { return true }, allowEmpty: true}),
+		key("smtpPassword", "", "SMTP password. Required when smtpUsername is set.",
+			secretValue{p: &s.Email.Password}),
+		key("deadMansSwitchUrl", "", "Optional URL pinged by the always-firing Watchdog alert (healthchecks-style dead-man switch).",
+			secretValue{p: &s.DeadMansSwitchURL, check: checkSecretURL}),
+
+		// Grafana.
+		key("grafanaAdminUser", "admin", "Grafana admin login.",
+			loginName{&s.Grafana.AdminUser}),
+		key("grafanaAdminPassword", "", "Grafana admin password, at least 20 characters. Generated (and exported as a secret) when unset.",
+			secretValue{p: &s.Grafana.AdminPassword, check: checkAdminPassword}),
+		derived(key("grafanaRootUrl", "", "Public URL of Grafana as users reach it (`GF_SERVER_ROOT_URL`); by default the local end of the SSH tunnel.",
+			text{p: &s.Grafana.RootURL, valid: isHTTPURL, allowEmpty: true, allowed: "is not a URL; allowed: http(s)://host[:port][/path]"}),
+			"http://localhost:<grafanaPort>/"),
+		derived(key("grafanaApiUrl", "", "URL where `pulumi up` reaches Grafana's HTTP API; by default the local end of the SSH tunnel (`sshTunnel` forwards grafanaPort to the same local port). A loopback URL must use grafanaPort.",
+			text{p: &s.Grafana.APIURL, valid: isHTTPURL, allowEmpty: true, allowed: "is not a URL; allowed: http(s)://host[:port][/path]"}),
+			"http://127.0.0.1:<grafanaPort>"),
+		key("grafanaManageContent", "true", "Push datasources and dashboards through the Grafana provider. Set false for a first bootstrap when the API is not reachable yet.",
+			boolValue{&s.Grafana.ManageContent}),
+
+		// Alert thresholds.
+		key("alertCpuHighPercent", "85", "Host CPU busy percentage (iowait and steal excluded) that raises HostCpuHigh.", percent{&t.CPUHighPercent}),
+		key("alertMemoryHighPercent", "90", "Host memory used percentage (MemAvailable-based) that raises HostMemoryHigh.", percent{&t.MemoryHighPercent}),
+		key("alertLoadPerCore", "2", "15-minute load average per CPU core above which HostLoadHigh fires.", positive{&t.LoadPerCore}),
+		key("alertDiskFreePercent", "10", "Free space percentage on the host root below which HostDiskSpaceLow fires.", percent{&t.DiskFreePercent}),
+		key("alertBackupMaxAgeHours", "26", "Age of the last successful backup, hours, above which BackupTooOld fires.", positive{&t.BackupMaxAgeHours}),
+		key("alertContainerMemoryPercent", "90", "Container memory working set as a percentage of its memory limit that raises ContainerMemoryNearLimit.", percent{&t.ContainerMemoryPercent}),
+		key("alertHttpP99Ms", "500", "Traefik p99 request latency target, milliseconds.", positive{&t.HTTPP99Ms}),
+		key("alertHttp5xxPercent", "5", "Share of 5xx responses, percent, above which the 5xx alert fires.", percent{&t.HTTP5xxPercent}),
+		key("alertPgConnectionsPercent", "80", "PostgreSQL connections in use as a percentage of max_connections that raises PostgresTooManyConnections.", percent{&t.PgConnectionsPercent}),
+		key("alertPgLongTransactionSeconds", "300", "Age of the oldest open transaction, seconds, above which PostgresLongRunningTransaction fires.", positive{&t.PgLongTxSeconds}),
+		key("alertPgSlowQueryMs", "500", "Mean statement time, milliseconds, above which PostgresSlowQueries fires (needs pg_stat_statements).", positive{&t.PgSlowQueryMs}),
+	)
 }

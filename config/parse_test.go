@@ -1,32 +1,31 @@
-package config
+package config_test
 
 import (
 	"errors"
 	"fmt"
 	"strings"
 	"testing"
+
+	. "github.com/koprogo/koprogo-monitoring/config"
+	"github.com/koprogo/koprogo-monitoring/internal/testkit/stacks"
+	"github.com/koprogo/koprogo-monitoring/services"
+)
+
+var (
+	testSecrets      = stacks.SecretsFor("test")
+	testDSN          = testSecrets.DSN()
+	testSMTPPassword = testSecrets.SMTPPassword
 )
 
 const (
-	testDSN          = "postgresql://monitor:dsn-pass-7Qx@postgres:5432/koprogo?sslmode=disable"
-	testSMTPPassword = "smtp-pass-9Kd"
-	testAdminPass    = "admin-pass-long-enough-3Zr"
-	testDeadMansURL  = "https://hc-ping.example/uuid-secret-5Wm"
+	testAdminPass   = "admin-pass-long-enough-3Zr"
+	testDeadMansURL = "https://hc-ping.example/uuid-secret-5Wm"
 )
 
-// valid returns a minimal valid configuration: defaults plus the required keys.
+// valid returns the minimal valid configuration.
 func valid() (map[string]string, map[string]bool) {
-	return map[string]string{
-			"postgresDsn":  testDSN,
-			"smtpHost":     "smtp.example.com",
-			"smtpFrom":     "alerts@example.com",
-			"smtpTo":       "ops@example.com,oncall@example.com",
-			"smtpUsername": "alerts@example.com",
-			"smtpPassword": testSMTPPassword,
-		}, map[string]bool{
-			"postgresDsn":  true,
-			"smtpPassword": true,
-		}
+	c := stacks.Minimal()
+	return c.Values, c.Secret
 }
 
 func problemsOf(t *testing.T, values map[string]string, secret map[string]bool) []string {
@@ -48,16 +47,28 @@ func TestValidConfigurationParses(t *testing.T) {
 	if err != nil {
 		t.Fatalf("valid configuration rejected:\n%v", err)
 	}
-	if s.BindAddress != "127.0.0.1" || s.Ports.Grafana != 3001 || s.Images != DefaultImages || !s.ProtectVolumes {
+	if s.BindAddress != "127.0.0.1" || s.Service(services.Grafana).HostPort != 3001 || !s.ProtectVolumes {
 		t.Fatalf("defaults not applied: %+v", s)
 	}
-	if len(s.SMTP.To) != 2 || !s.App.PostgresDSN.IsSet() || s.Grafana.AdminPassword.IsSet() {
+	for _, row := range services.All {
+		if got := s.Service(row.Name); got.Image != row.Image || int(got.HostPort) != row.HostPort || got.MemoryMB != row.MemoryMB {
+			t.Errorf("%s: settings %+v, want the table's defaults", row.Name, got)
+		}
+	}
+	if len(s.Email.To) != 2 || !s.App.PostgresDSN.IsSet() || s.Grafana.AdminPassword.IsSet() {
 		t.Fatalf("values not read: %+v", s)
 	}
 	// These defaults are the values the rules and node_exporter mount used
 	// before they became keys: a default stack renders exactly as before.
-	if th := s.Thresholds; th.LoadPerCore != 2 || th.ContainerMemoryPercent != 90 || th.PgLongTxSeconds != 300 || s.App.NodeTextfileHostDir != "/var/lib/node_exporter/textfile" {
+	if th := s.Alerts.Thresholds; th.LoadPerCore != 2 || th.ContainerMemoryPercent != 90 || th.PgLongTxSeconds != 300 || s.App.NodeTextfileHostDir != "/var/lib/node_exporter/textfile" {
 		t.Fatalf("threshold defaults changed: %+v, textfile dir %q", th, s.App.NodeTextfileHostDir)
+	}
+	if s.Retention.MetricsTime.String() != "30d" || s.Retention.MetricsSize.String() != "8GB" {
+		t.Fatalf("retention defaults: %s, %s", s.Retention.MetricsTime, s.Retention.MetricsSize)
+	}
+	// Grafana's URLs follow grafanaPort.
+	if s.Grafana.RootURL != "http://localhost:3001/" || s.Grafana.APIURL != "http://127.0.0.1:3001" {
+		t.Fatalf("Grafana URLs %q, %q", s.Grafana.RootURL, s.Grafana.APIURL)
 	}
 }
 
@@ -75,8 +86,8 @@ func TestParseReportsExactProblems(t *testing.T) {
 			[]string{`lokiPort: "loki" is out of range; allowed: a whole number from 1 to 65535`}},
 		{"duplicate port", map[string]string{"lokiPort": "9090"}, nil,
 			[]string{`lokiPort: 9090 is already used by prometheusPort; allowed: a port no other service uses`}},
-		{"duplicate port spelt differently", map[string]string{"cadvisorPort": "03001"}, nil,
-			[]string{`cadvisorPort: 3001 is already used by grafanaPort; allowed: a port no other service uses`}},
+		{"duplicate port spelt differently", map[string]string{"grafanaPort": "08082"}, nil,
+			[]string{`grafanaPort: 8082 is already used by cadvisorPort; allowed: a port no other service uses`}},
 		{"bad e-mail", map[string]string{"smtpFrom": "alerts", "smtpTo": "ops@example.com,Ops <ops@example.com>"}, nil,
 			[]string{
 				`smtpFrom: "alerts" is not an e-mail address; allowed: name@domain`,

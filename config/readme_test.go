@@ -1,10 +1,12 @@
-package config
+package config_test
 
 import (
 	"flag"
 	"os"
 	"strings"
 	"testing"
+
+	. "github.com/koprogo/koprogo-monitoring/config"
 )
 
 var update = flag.Bool("update", false, "rewrite the configuration table in README.md")
@@ -28,6 +30,8 @@ func configTable() string {
 			def = secretNote
 		case k.Default != "":
 			def = "`" + k.Default + "`"
+		case k.Derived != "":
+			def = "`" + k.Derived + "`"
 		}
 		b.WriteString("| `" + k.Name + "` | " + def + " | " + strings.ReplaceAll(k.Doc, "|", `\|`) + " |\n")
 	}

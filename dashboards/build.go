@@ -13,7 +13,7 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/stat"
 	"github.com/grafana/grafana-foundation-sdk/go/timeseries"
 
-	"github.com/koprogo/koprogo-monitoring/topology"
+	"github.com/koprogo/koprogo-monitoring/services"
 )
 
 // This file holds the small vocabulary the dashboards are written in: a
@@ -279,4 +279,4 @@ func allOption() dashboard.VariableOption {
 }
 
 // job is the label matcher selecting one scrape job.
-func job(s topology.Service) string { return `job="` + string(s) + `"` }
+func job(s services.Name) string { return `job="` + string(s) + `"` }

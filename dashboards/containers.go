@@ -7,13 +7,13 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 
 	"github.com/koprogo/koprogo-monitoring/config"
-	"github.com/koprogo/koprogo-monitoring/topology"
+	"github.com/koprogo/koprogo-monitoring/services"
 )
 
 // containersBoard shows every Docker container as cAdvisor sees it, one series
 // per container name, filtered by $container.
 func containersBoard(t config.Thresholds) (dashboard.Dashboard, error) {
-	ca := job(topology.Cadvisor)
+	ca := job(services.Cadvisor)
 	c := ca + `, name=~"$container"`
 	d := newBoard(ContainersUID, "KoproGo Docker containers",
 		"Per-container CPU, memory against limits, network, restarts and filesystem, from cAdvisor.",

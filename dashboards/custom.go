@@ -41,8 +41,8 @@ func LoadCustom(dir string) ([]Dashboard, error) {
 		}
 	}
 	taken := map[string]string{}
-	for _, uid := range builtinUIDs {
-		taken[uid] = "built-in"
+	for _, b := range builtins {
+		taken[b.uid] = "built-in"
 	}
 	var out []Dashboard
 	var problems []string

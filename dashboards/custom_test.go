@@ -1,4 +1,4 @@
-package dashboards
+package dashboards_test
 
 import (
 	"bytes"
@@ -9,6 +9,9 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	. "github.com/koprogo/koprogo-monitoring/dashboards"
+	"github.com/koprogo/koprogo-monitoring/internal/testkit/queries"
 )
 
 func prepareFixture(t *testing.T) (Dashboard, map[string]any) {
@@ -82,10 +85,10 @@ func TestPrepareCustomDeterministic(t *testing.T) {
 // dashboard the Foundation SDK reads, with the rewritten references.
 func TestPrepareCustomDecodesIntoSDK(t *testing.T) {
 	d, _ := prepareFixture(t)
-	model, err := parse(d.JSON)
+	model, err := queries.Parse(d.JSON)
 	require.NoError(t, err)
 	require.Equal(t, "community-node", deref(model.Uid))
-	ps := panels(model)
+	ps := queries.Panels(model)
 	require.Len(t, ps, 5)
 	require.Equal(t, PrometheusUID, deref(ps[0].Datasource.Uid))
 }
@@ -97,9 +100,10 @@ func TestPrepareCustomAPIExportAndDerivedUID(t *testing.T) {
 	require.Equal(t, "custom-my-team-s-board", d.UID)
 	require.Equal(t, `{"panels":[],"title":"Mine","uid":"custom-my-team-s-board"}`, string(d.JSON))
 
-	long := customUID(strings.Repeat("very long name ", 10) + ".json")
-	require.LessOrEqual(t, len(long), 40)
-	require.True(t, validUID.MatchString(long))
+	long, err := PrepareCustom(strings.Repeat("very long name ", 10)+".json", []byte(`{"title":"Long"}`))
+	require.NoError(t, err)
+	require.LessOrEqual(t, len(long.UID), 40)
+	require.Regexp(t, `^[a-zA-Z0-9_-]+$`, long.UID)
 }
 
 func TestPrepareCustomRefuses(t *testing.T) {

@@ -47,9 +47,18 @@ const (
 	LogsUID       = "koprogo-logs"
 )
 
-// builtinUIDs are the UIDs Builtin returns, in order; custom dashboards
-// may not reuse them.
-var builtinUIDs = []string{OverviewUID, PostgresUID, ContainersUID, TraefikUID, LogsUID}
+// builtins are the built-in dashboards, in order, with the UID each
+// builder sets; custom dashboards may not reuse them.
+var builtins = []struct {
+	uid   string
+	build func(config.Thresholds) (dashboard.Dashboard, error)
+}{
+	{OverviewUID, overviewBoard},
+	{PostgresUID, postgresBoard},
+	{ContainersUID, containersBoard},
+	{TraefikUID, traefikBoard},
+	{LogsUID, logsBoard},
+}
 
 // Dashboard is one dashboard ready to push: its UID, title and model JSON.
 type Dashboard struct {
@@ -62,14 +71,14 @@ type Dashboard struct {
 // from the same settings as the alert rules, so a panel turns red where the
 // matching alert fires.
 func Builtin(t config.Thresholds) ([]Dashboard, error) {
-	builders := []func(config.Thresholds) (dashboard.Dashboard, error){
-		overviewBoard, postgresBoard, containersBoard, traefikBoard, logsBoard,
-	}
-	out := make([]Dashboard, 0, len(builders))
-	for _, build := range builders {
-		d, err := build(t)
+	out := make([]Dashboard, 0, len(builtins))
+	for _, b := range builtins {
+		d, err := b.build(t)
 		if err != nil {
 			return nil, err
+		}
+		if deref(d.Uid) != b.uid {
+			return nil, fmt.Errorf("dashboard %s: built with uid %q", b.uid, deref(d.Uid))
 		}
 		raw, err := json.Marshal(d)
 		if err != nil {

@@ -1,9 +1,10 @@
-package dashboards
+package dashboards_test
 
 import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -11,7 +12,6 @@ import (
 	"testing"
 
 	"github.com/grafana/grafana-foundation-sdk/go/cog"
-	"github.com/grafana/grafana-foundation-sdk/go/cog/plugins"
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
@@ -19,6 +19,10 @@ import (
 
 	"github.com/koprogo/koprogo-monitoring/config"
 	"github.com/koprogo/koprogo-monitoring/internal/testkit"
+
+	. "github.com/koprogo/koprogo-monitoring/dashboards"
+	"github.com/koprogo/koprogo-monitoring/internal/testkit/queries"
+	"github.com/koprogo/koprogo-monitoring/internal/testkit/stacks"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -26,15 +30,16 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 // defaultThresholds are the stack defaults, read through the real config parser.
 func defaultThresholds(t *testing.T) config.Thresholds {
 	t.Helper()
-	s, err := config.Parse("prod",
-		map[string]string{
-			"postgresDsn":   "postgresql://monitor:pw@postgres:5432/koprogo?sslmode=disable",
-			"alertsEnabled": "false",
-		},
-		map[string]bool{"postgresDsn": true})
-	require.NoError(t, err)
-	require.NotZero(t, s.Thresholds.CPUHighPercent, "config defaults did not fill the thresholds")
-	return s.Thresholds
+	th := stacks.Minimal().Parse(t, "prod").Alerts.Thresholds
+	require.NotZero(t, th.CPUHighPercent, "config defaults did not fill the thresholds")
+	return th
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
 
 func builtin(t *testing.T) []Dashboard {
@@ -71,11 +76,13 @@ var expected = []struct {
 func TestBuiltinDashboards(t *testing.T) {
 	ds := builtin(t)
 	require.Len(t, ds, len(expected))
-	var uids []string
+	// A custom dashboard may not take a built-in dashboard's UID.
 	for _, d := range ds {
-		uids = append(uids, d.UID)
+		dir := t.TempDir()
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "mine.json"), []byte(`{"title":"Mine","uid":"`+d.UID+`"}`), 0o644))
+		_, err := LoadCustom(dir)
+		require.ErrorContains(t, err, "already used by built-in dashboard", d.UID)
 	}
-	require.Equal(t, builtinUIDs, uids, "custom dashboards are checked against builtinUIDs")
 	for i, want := range expected {
 		d := ds[i]
 		t.Run(want.uid, func(t *testing.T) {
@@ -83,7 +90,7 @@ func TestBuiltinDashboards(t *testing.T) {
 			require.Equal(t, want.title, d.Title)
 			require.LessOrEqual(t, len(d.UID), 40, "Grafana limits UIDs to 40 characters")
 
-			model, err := parse(d.JSON)
+			model, err := queries.Parse(d.JSON)
 			require.NoError(t, err, "decoding into the Foundation SDK's dashboard type")
 			again, err := json.Marshal(model)
 			require.NoError(t, err)
@@ -137,7 +144,7 @@ func TestBuiltinDashboards(t *testing.T) {
 // the parts are decoded one by one.)
 func strictParts(t *testing.T, raw []byte) {
 	t.Helper()
-	registerPlugins.Do(plugins.RegisterDefaultPlugins)
+	queries.RegisterPlugins()
 	var parts struct {
 		Panels     []json.RawMessage `json:"panels"`
 		Templating struct {
@@ -228,28 +235,28 @@ func TestThresholdsFollowSettings(t *testing.T) {
 	}
 }
 
-func queries(t *testing.T) []Query {
+func allQueries(t *testing.T) []queries.Query {
 	t.Helper()
-	qs, err := Queries(defaultThresholds(t))
+	qs, err := queries.All(defaultThresholds(t))
 	require.NoError(t, err)
 	return qs
 }
 
 func TestQueriesCoverEveryDashboard(t *testing.T) {
-	seen := map[string]map[Language]int{}
-	for _, q := range queries(t) {
+	seen := map[string]map[queries.Language]int{}
+	for _, q := range allQueries(t) {
 		require.NotEmpty(t, q.Expr, "%s/%s/%s has an empty query", q.Dashboard, q.Panel, q.RefID)
 		if seen[q.Dashboard] == nil {
-			seen[q.Dashboard] = map[Language]int{}
+			seen[q.Dashboard] = map[queries.Language]int{}
 		}
 		seen[q.Dashboard][q.Language]++
 	}
 	for _, want := range expected {
 		require.NotEmpty(t, seen[want.uid], "no queries listed for %s", want.uid)
 	}
-	require.Positive(t, seen[LogsUID][LogQL])
-	require.Zero(t, seen[LogsUID][PromQL])
-	require.Positive(t, seen[OverviewUID][PromQL])
+	require.Positive(t, seen[LogsUID][queries.LogQL])
+	require.Zero(t, seen[LogsUID][queries.PromQL])
+	require.Positive(t, seen[OverviewUID][queries.PromQL])
 }
 
 // TestPromQLParses parses every PromQL target with Prometheus' own parser
@@ -259,12 +266,12 @@ func TestQueriesCoverEveryDashboard(t *testing.T) {
 func TestPromQLParses(t *testing.T) {
 	p := parser.NewParser(parser.Options{})
 	n := 0
-	for _, q := range queries(t) {
-		if q.Language != PromQL {
+	for _, q := range allQueries(t) {
+		if q.Language != queries.PromQL {
 			continue
 		}
 		n++
-		expr, err := Substitute(q.Expr)
+		expr, err := queries.Substitute(q.Expr)
 		require.NoError(t, err)
 		require.NotContains(t, expr, "$", "%s/%s: variable left after substitution", q.Dashboard, q.Panel)
 		e, err := p.ParseExpr(expr)
@@ -292,12 +299,12 @@ var streamSelector = regexp.MustCompile(`\{[^{}]*\}`)
 
 func TestLogQLStreamSelectors(t *testing.T) {
 	n := 0
-	for _, q := range queries(t) {
-		if q.Language != LogQL {
+	for _, q := range allQueries(t) {
+		if q.Language != queries.LogQL {
 			continue
 		}
 		n++
-		expr, err := Substitute(q.Expr)
+		expr, err := queries.Substitute(q.Expr)
 		require.NoError(t, err)
 		sel := streamSelector.FindString(expr)
 		require.NotEmpty(t, sel, "%s/%s: no stream selector in %q", q.Dashboard, q.Panel, expr)
@@ -314,31 +321,21 @@ func TestLogQLStreamSelectors(t *testing.T) {
 func TestVariablesAreDeclared(t *testing.T) {
 	declared := map[string][]string{}
 	for _, d := range builtin(t) {
-		model, err := parse(d.JSON)
+		model, err := queries.Parse(d.JSON)
 		require.NoError(t, err)
 		for _, v := range model.Templating.List {
 			declared[d.UID] = append(declared[d.UID], v.Name)
 		}
 	}
-	for _, q := range queries(t) {
-		for _, m := range variableRef.FindAllStringSubmatch(q.Expr, -1) {
-			name := m[1] + m[2]
+	for _, q := range allQueries(t) {
+		for _, name := range queries.Variables(q.Expr) {
 			if strings.HasPrefix(name, "__") {
-				_, ok := builtinValues[name]
-				require.True(t, ok, "%s/%s: unknown built-in $%s", q.Dashboard, q.Panel, name)
+				require.True(t, queries.IsBuiltin(name), "%s/%s: unknown built-in $%s", q.Dashboard, q.Panel, name)
 				continue
 			}
 			require.Contains(t, declared[q.Dashboard], name, "%s/%s uses $%s", q.Dashboard, q.Panel, name)
 		}
 	}
-}
-
-func TestSubstitute(t *testing.T) {
-	got, err := Substitute(`rate(x{instance=~"$instance", name=~"${container:regex}"}[$__rate_interval]) |~ ` + "`$search`")
-	require.NoError(t, err)
-	require.Equal(t, `rate(x{instance=~".+", name=~".+"}[2m]) |~ `+"`.+`", got)
-	_, err = Substitute(`x[$__nonexistent]`)
-	require.Error(t, err)
 }
 
 // assert reports a failure without stopping, so one run lists every bad query.

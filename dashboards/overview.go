@@ -7,19 +7,19 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 
 	"github.com/koprogo/koprogo-monitoring/config"
-	"github.com/koprogo/koprogo-monitoring/topology"
+	"github.com/koprogo/koprogo-monitoring/services"
 )
 
 // Selectors shared by the overview and the detailed dashboards.
 var (
-	nodeSel = job(topology.NodeExporter) + `, instance=~"$instance"`
+	nodeSel = job(services.NodeExporter) + `, instance=~"$instance"`
 	// Real filesystems only: tmpfs, overlay (container layers) and the like
 	// are not the disk that fills up.
 	fsSel = nodeSel + `, fstype!~"tmpfs|overlay|squashfs|nsfs|ramfs|fuse.lxcfs"`
 	// Physical and VPS interfaces; Docker bridges and veth pairs repeat the
 	// same bytes.
 	netSel     = nodeSel + `, device!~"lo|veth.*|docker.*|br-.*"`
-	traefikSel = job(topology.Traefik)
+	traefikSel = job(services.Traefik)
 )
 
 // overviewBoard is the page to open first: is the host healthy, are the
@@ -29,26 +29,26 @@ func overviewBoard(t config.Thresholds) (dashboard.Dashboard, error) {
 	d := newBoard(OverviewUID, "KoproGo overview",
 		"Host, containers, HTTP traffic, PostgreSQL, alerts and backups at a glance. Thresholds match the alert rules.",
 		"overview")
-	d.variable(promVariable("instance", "Host", `label_values(node_uname_info{`+job(topology.NodeExporter)+`}, instance)`, false))
+	d.variable(promVariable("instance", "Host", `label_values(node_uname_info{`+job(services.NodeExporter)+`}, instance)`, false))
 
 	d.row("Status")
 	d.panel(single("Firing alerts", "Alerts Alertmanager currently holds as active (not silenced or inhibited).", "none", sixth,
 		thresholds(green, step{1, red}),
-		q{`sum(alertmanager_alerts{` + job(topology.Alertmanager) + `, state="active"}) or vector(0)`, ""}))
+		q{`sum(alertmanager_alerts{` + job(services.Alertmanager) + `, state="active"}) or vector(0)`, ""}))
 	d.panel(single("Last backup", "Time since the backup job last wrote koprogo_last_backup_timestamp_seconds to the node_exporter textfile directory. Red above alertBackupMaxAgeHours; empty when the metric was never written.", "s", sixth,
 		rising(t.BackupMaxAgeHours*3600*0.75, t.BackupMaxAgeHours*3600),
-		q{`time() - max(koprogo_last_backup_timestamp_seconds{` + job(topology.NodeExporter) + `})`, ""}))
+		q{`time() - max(koprogo_last_backup_timestamp_seconds{` + job(services.NodeExporter) + `})`, ""}))
 	d.panel(single("PostgreSQL", "Whether postgres_exporter can reach the database.", "none", sixth,
 		thresholds(red, step{1, green}),
-		q{`min(pg_up{` + job(topology.PostgresExporter) + `})`, ""}).Mappings(upDown()))
+		q{`min(pg_up{` + job(services.PostgresExporter) + `})`, ""}).Mappings(upDown()))
 	d.panel(single("Backend", "Whether Prometheus can scrape the backend's metrics endpoint.", "none", sixth,
 		thresholds(red, step{1, green}),
-		q{`min(up{` + job(topology.Backend) + `})`, ""}).Mappings(upDown()))
+		q{`min(up{` + job(services.Backend) + `})`, ""}).Mappings(upDown()))
 	d.panel(single("Requests/s", "HTTP requests per second through Traefik, all services.", "reqps", sixth, neutral(),
-		q{`sum(rate(traefik_service_requests_total{` + job(topology.Traefik) + `}[$__rate_interval]))`, ""}))
+		q{`sum(rate(traefik_service_requests_total{` + job(services.Traefik) + `}[$__rate_interval]))`, ""}))
 	d.panel(single("5xx ratio", fmt.Sprintf("Share of Traefik responses with a 5xx status. Red from %g%% (the alert threshold).", t.HTTP5xxPercent), "percentunit", sixth,
 		rising(t.HTTP5xxPercent/200, t.HTTP5xxPercent/100),
-		q{`sum(rate(traefik_service_requests_total{` + job(topology.Traefik) + `, code=~"5.."}[$__rate_interval])) / sum(rate(traefik_service_requests_total{` + job(topology.Traefik) + `}[$__rate_interval]))`, ""}))
+		q{`sum(rate(traefik_service_requests_total{` + job(services.Traefik) + `, code=~"5.."}[$__rate_interval])) / sum(rate(traefik_service_requests_total{` + job(services.Traefik) + `}[$__rate_interval]))`, ""}))
 
 	d.row("Scrape targets and containers")
 	d.panel(single("Scrape targets", "One box per Prometheus job: UP when the last scrape succeeded.", "none", size{24, 4},
@@ -56,10 +56,10 @@ func overviewBoard(t config.Thresholds) (dashboard.Dashboard, error) {
 		q{`min by (job) (up)`, "{{job}}"}).Mappings(upDown()).TextMode(common.BigValueTextModeValueAndName).GraphMode(common.BigValueGraphModeNone))
 	d.panel(series("Containers not seen", "Seconds since cAdvisor last saw each container; a container that stopped climbs from 0.", "s", half,
 		rising(60, 120),
-		q{`time() - max by (name) (container_last_seen{` + job(topology.Cadvisor) + `, name!=""})`, "{{name}}"}))
+		q{`time() - max by (name) (container_last_seen{` + job(services.Cadvisor) + `, name!=""})`, "{{name}}"}))
 	d.panel(series("Container restarts", "Container (re)starts per hour, from changes of the start time cAdvisor reports.", "none", half,
 		rising(1, 3),
-		q{`sum by (name) (changes(container_start_time_seconds{` + job(topology.Cadvisor) + `, name!=""}[1h]))`, "{{name}}"}))
+		q{`sum by (name) (changes(container_start_time_seconds{` + job(services.Cadvisor) + `, name!=""}[1h]))`, "{{name}}"}))
 
 	d.row("Host")
 	d.panel(series("CPU busy", fmt.Sprintf("Share of CPU time not idle, all cores. Red from %g%% (the alert threshold).", t.CPUHighPercent), "percent", third,
@@ -85,21 +85,21 @@ func overviewBoard(t config.Thresholds) (dashboard.Dashboard, error) {
 
 	d.row("HTTP (Traefik)")
 	d.panel(series("Request rate", "Requests per second by status class.", "reqps", third, neutral(),
-		q{`sum by (code) (rate(traefik_service_requests_total{` + job(topology.Traefik) + `}[$__rate_interval]))`, "{{code}}"}).Min(0))
+		q{`sum by (code) (rate(traefik_service_requests_total{` + job(services.Traefik) + `}[$__rate_interval]))`, "{{code}}"}).Min(0))
 	d.panel(series("5xx ratio", "Share of responses with a 5xx status.", "percentunit", third,
 		rising(t.HTTP5xxPercent/200, t.HTTP5xxPercent/100),
-		q{`sum(rate(traefik_service_requests_total{` + job(topology.Traefik) + `, code=~"5.."}[$__rate_interval])) / sum(rate(traefik_service_requests_total{` + job(topology.Traefik) + `}[$__rate_interval]))`, "5xx"}).Min(0))
+		q{`sum(rate(traefik_service_requests_total{` + job(services.Traefik) + `, code=~"5.."}[$__rate_interval])) / sum(rate(traefik_service_requests_total{` + job(services.Traefik) + `}[$__rate_interval]))`, "5xx"}).Min(0))
 	d.panel(series("Latency", fmt.Sprintf("Request duration quantiles from Traefik's histograms, all services. Red from %g ms (the p99 alert threshold).", t.HTTPP99Ms), "s", third,
 		rising(t.HTTPP99Ms/2000, t.HTTPP99Ms/1000),
 		latency(traefikSel, "", 0.5), latency(traefikSel, "", 0.95), latency(traefikSel, "", 0.99)).Min(0))
 
 	d.row("PostgreSQL")
 	d.panel(series("Connections", fmt.Sprintf("Connections in use against max_connections. The alert fires above %g%% of the maximum.", t.PgConnectionsPercent), "short", half, neutral(),
-		q{`sum(pg_stat_activity_count{` + job(topology.PostgresExporter) + `})`, "in use"},
-		q{`max(pg_settings_max_connections{` + job(topology.PostgresExporter) + `})`, "max_connections"}).Min(0))
+		q{`sum(pg_stat_activity_count{` + job(services.PostgresExporter) + `})`, "in use"},
+		q{`max(pg_settings_max_connections{` + job(services.PostgresExporter) + `})`, "max_connections"}).Min(0))
 	d.panel(series("Transactions/s", "Commits and rollbacks per second, all databases.", "ops", half, neutral(),
-		q{`sum(rate(pg_stat_database_xact_commit{` + job(topology.PostgresExporter) + `}[$__rate_interval]))`, "commit"},
-		q{`sum(rate(pg_stat_database_xact_rollback{` + job(topology.PostgresExporter) + `}[$__rate_interval]))`, "rollback"}).Min(0))
+		q{`sum(rate(pg_stat_database_xact_commit{` + job(services.PostgresExporter) + `}[$__rate_interval]))`, "commit"},
+		q{`sum(rate(pg_stat_database_xact_rollback{` + job(services.PostgresExporter) + `}[$__rate_interval]))`, "rollback"}).Min(0))
 	return d.build()
 }
 

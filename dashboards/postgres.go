@@ -7,14 +7,14 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 
 	"github.com/koprogo/koprogo-monitoring/config"
-	"github.com/koprogo/koprogo-monitoring/topology"
+	"github.com/koprogo/koprogo-monitoring/services"
 )
 
 // postgresBoard shows the database as postgres_exporter sees it. Per-database
 // panels follow the $datname variable; server-wide ones (connections
 // against max_connections, locks by mode) do not.
 func postgresBoard(t config.Thresholds) (dashboard.Dashboard, error) {
-	pe := job(topology.PostgresExporter)
+	pe := job(services.PostgresExporter)
 	db := pe + `, datname=~"$datname"`
 	d := newBoard(PostgresUID, "KoproGo PostgreSQL",
 		"PostgreSQL through postgres_exporter: connections, throughput, cache, locks, sizes, long transactions and slow statements.",

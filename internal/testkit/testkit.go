@@ -1,5 +1,7 @@
-// Package testkit holds the two helpers every test package needs: the path
-// of a pinned upstream binary, and golden-file comparison.
+// Package testkit holds what every test package needs: the path of a pinned
+// upstream binary, the repository's root, and golden-file comparison. Its
+// subpackages give stack configurations (stacks) and the dashboards' queries
+// (queries).
 package testkit
 
 import (
@@ -28,6 +30,26 @@ func Tool(t testing.TB, name string) string {
 		t.Fatalf("%s not found in %s=%s: run `make tools` (%v)", name, ToolsEnv, dir, err)
 	}
 	return p
+}
+
+// RepoRoot is the repository's top directory (the one holding Pulumi.yaml),
+// found from the test's working directory.
+func RepoRoot(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "Pulumi.yaml")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("no Pulumi.yaml in any parent directory of the test")
+		}
+		dir = parent
+	}
 }
 
 // Golden compares got with the file at path. With update set (the package's

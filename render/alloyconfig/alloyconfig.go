@@ -11,17 +11,13 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-
-	"github.com/koprogo/koprogo-monitoring/config"
-	"github.com/koprogo/koprogo-monitoring/topology"
 )
 
 // Paths inside the Alloy container. The container must mount the host's
 // Docker socket, /var/log, /run/log/journal and /etc/machine-id (all
-// read-only) at these paths, and a volume at DataDir.
+// read-only) at these paths.
 const (
 	ConfigPath    = "/etc/alloy/config.alloy"
-	DataDir       = "/var/lib/alloy/data" // positions of files, journal and containers: survives restarts
 	DockerSocket  = "/var/run/docker.sock"
 	HostLogDir    = "/var/log" // includes /var/log/journal, the persistent journal
 	RunJournalDir = "/run/log/journal"
@@ -54,15 +50,21 @@ const (
 	JobJournal = "systemd-journal"
 )
 
+// Options is everything config.alloy depends on.
+type Options struct {
+	Stack       string // the stack label on every stream
+	LokiPushURL string
+}
+
 // Render returns config.alloy shipping Docker container logs and host logs
-// (/var/log, the systemd journal) to layout.LokiPushURL.
-func Render(s config.Settings, layout topology.Layout) ([]byte, error) {
-	if s.Stack == "" {
+// (/var/log, the systemd journal) to o.LokiPushURL.
+func Render(o Options) ([]byte, error) {
+	if o.Stack == "" {
 		return nil, errors.New("alloyconfig: empty stack name")
 	}
-	u, err := url.Parse(layout.LokiPushURL)
+	u, err := url.Parse(o.LokiPushURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("alloyconfig: Loki push URL %q is not an http(s) URL", layout.LokiPushURL)
+		return nil, fmt.Errorf("alloyconfig: Loki push URL %q is not an http(s) URL", o.LokiPushURL)
 	}
 
 	const receiver = ref("loki.write.loki.receiver")
@@ -125,9 +127,9 @@ func Render(s config.Settings, layout topology.Layout) ([]byte, error) {
 		}},
 
 		block{"loki.write", "loki", []stmt{
-			attr{"external_labels", object{{LabelStack, str(s.Stack)}}},
+			attr{"external_labels", object{{LabelStack, str(o.Stack)}}},
 			block{"endpoint", "", []stmt{
-				attr{"url", str(layout.LokiPushURL)},
+				attr{"url", str(o.LokiPushURL)},
 			}},
 		}},
 	}

@@ -11,7 +11,7 @@
 //     and Grafana; an e-mail for a reboot or similar facts would train people
 //     to ignore alert mail.
 //
-// When alerts are disabled (s.AlertsEnabled false, e.g. a staging stack
+// When alerts are disabled (alertsEnabled false, e.g. a staging stack
 // without SMTP) there is no e-mail receiver at all: everything but the
 // Watchdog goes to a receiver without integrations, so Alertmanager still
 // shows the alerts and the dead-man switch still proves the pipeline works.
@@ -71,24 +71,62 @@ func (t timing) apply(r *amconfig.Route) *amconfig.Route {
 	return r
 }
 
-// Render returns alertmanager.yml. Secrets are referenced by file paths from
-// layout.Files and never appear in the output. Same input, byte-identical
-// output.
-func Render(s config.Settings, layout topology.Layout) ([]byte, error) {
-	if layout.Files.AlertmanagerTemplatesGlob == "" {
-		return nil, errors.New("amconfig: layout has no templates glob")
+// Options is everything alertmanager.yml depends on.
+type Options struct {
+	TemplatesGlob string
+	// Email is the e-mail receiver; nil when alerts are not e-mailed.
+	Email *Email
+	// DeadMansSwitchURLFile holds the dead-man switch's URL; "" = none.
+	DeadMansSwitchURLFile string
+}
+
+// Email is the e-mail receiver. TLS is always required.
+type Email struct {
+	Host     string
+	Port     int
+	From     string
+	To       []string
+	Username string // "" = no SMTP authentication
+	// PasswordFile holds the SMTP password; required with Username.
+	PasswordFile string
+	// CAFile is an extra CA for the SMTP server's certificate; "" = the
+	// system roots.
+	CAFile string
+}
+
+// For returns a stack's options: an e-mail receiver when alerts are e-mailed
+// (with SMTP authentication when a username is set), and the dead-man switch
+// when its URL is set. The secret files are referenced at files' paths; the
+// caller installs exactly the files the options name (Email.PasswordFile,
+// DeadMansSwitchURLFile), so this is the one place that decides which exist.
+func For(e config.Email, deadMansSwitch bool, files topology.Files) Options {
+	o := Options{TemplatesGlob: files.AlertmanagerTemplatesGlob}
+	if e.Enabled {
+		o.Email = &Email{Host: e.Host, Port: int(e.Port), From: e.From, To: e.To, Username: e.Username, CAFile: files.SMTPCAFile}
+		if e.Username != "" {
+			o.Email.PasswordFile = files.SMTPPasswordFile
+		}
 	}
-	if s.SMTP.Username != "" && s.AlertsEnabled && layout.Files.SMTPPasswordFile == "" {
-		return nil, errors.New("amconfig: smtpUsername is set but the layout has no SMTP password file")
+	if deadMansSwitch {
+		o.DeadMansSwitchURLFile = files.DeadMansSwitchURLFile
+	}
+	return o
+}
+
+// Render returns alertmanager.yml. Secrets are referenced by file paths and
+// never appear in the output. Same input, byte-identical output.
+func Render(o Options) ([]byte, error) {
+	if o.TemplatesGlob == "" {
+		return nil, errors.New("amconfig: no templates glob")
 	}
 	cfg := amconfig.Config{
-		Templates:    []string{layout.Files.AlertmanagerTemplatesGlob},
+		Templates:    []string{o.TemplatesGlob},
 		InhibitRules: inhibitRules(),
 		Receivers:    []amconfig.Receiver{{Name: NullReceiver}},
 	}
 
 	watchdog := &amconfig.Route{Receiver: NullReceiver, Matchers: matchers(eq("alertname", alerts.Watchdog))}
-	if f := layout.Files.DeadMansSwitchURLFile; f != "" {
+	if f := o.DeadMansSwitchURLFile; f != "" {
 		watchdog.Receiver = DeadMansReceiver
 		cfg.Receivers = append(cfg.Receivers, amconfig.Receiver{
 			Name: DeadMansReceiver,
@@ -113,8 +151,8 @@ func Render(s config.Settings, layout topology.Layout) ([]byte, error) {
 	warningTiming.apply(root)
 	silent := &amconfig.Route{Receiver: NullReceiver, Matchers: matchers(re("severity", alerts.Info+"|"+alerts.None))}
 
-	if s.AlertsEnabled {
-		e, err := emailConfig(s, layout)
+	if o.Email != nil {
+		e, err := emailConfig(*o.Email)
 		if err != nil {
 			return nil, err
 		}
@@ -142,29 +180,32 @@ func Render(s config.Settings, layout topology.Layout) ([]byte, error) {
 	return out.Bytes(), nil
 }
 
-func emailConfig(s config.Settings, l topology.Layout) (*email.EmailConfig, error) {
-	if s.SMTP.Host == "" || s.SMTP.From == "" || len(s.SMTP.To) == 0 {
-		return nil, errors.New("amconfig: alerts are enabled but smtpHost, smtpFrom or smtpTo is empty")
+func emailConfig(m Email) (*email.EmailConfig, error) {
+	if m.Host == "" || m.From == "" || len(m.To) == 0 {
+		return nil, errors.New("amconfig: the e-mail receiver needs a host, a sender and recipients")
+	}
+	if m.Username != "" && m.PasswordFile == "" {
+		return nil, errors.New("amconfig: SMTP authentication without a password file")
 	}
 	requireTLS := true
 	e := &email.EmailConfig{
 		NotifierConfig: amcommon.NotifierConfig{VSendResolved: true},
-		To:             strings.Join(s.SMTP.To, ", "),
-		From:           s.SMTP.From,
-		Smarthost:      amcommon.HostPort{Host: s.SMTP.Host, Port: strconv.Itoa(s.SMTP.Port)},
+		To:             strings.Join(m.To, ", "),
+		From:           m.From,
+		Smarthost:      amcommon.HostPort{Host: m.Host, Port: strconv.Itoa(m.Port)},
 		Headers:        map[string]string{"Subject": `{{ template "koprogo.email.subject" . }}`},
 		Text:           `{{ template "koprogo.email.text" . }}`,
 		HTML:           `{{ template "koprogo.email.html" . }}`,
 		RequireTLS:     &requireTLS,
 	}
-	if s.SMTP.Username != "" {
-		e.AuthUsername = s.SMTP.Username
-		e.AuthPasswordFile = l.Files.SMTPPasswordFile
+	if m.Username != "" {
+		e.AuthUsername = m.Username
+		e.AuthPasswordFile = m.PasswordFile
 	}
 	// The certificate is always verified (Alertmanager checks it against the
-	// smarthost name); an extra CA only when the layout provides one (the
-	// live test's throwaway CA), otherwise the system roots.
-	e.TLSConfig = &commoncfg.TLSConfig{CAFile: l.Files.SMTPCAFile}
+	// smarthost name); an extra CA only when one is given (the live test's
+	// throwaway CA), otherwise the system roots.
+	e.TLSConfig = &commoncfg.TLSConfig{CAFile: m.CAFile}
 	return e, nil
 }
 

@@ -19,37 +19,27 @@ import (
 	"github.com/koprogo/koprogo-monitoring/alerts"
 	"github.com/koprogo/koprogo-monitoring/config"
 	"github.com/koprogo/koprogo-monitoring/internal/testkit"
+	"github.com/koprogo/koprogo-monitoring/internal/testkit/stacks"
 	"github.com/koprogo/koprogo-monitoring/topology"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
-// settings parses a stack configuration the way `pulumi up` does, with
-// dummy secrets.
-func settings(t *testing.T, values map[string]string) config.Settings {
+// stackSettings parses the minimal configuration with a dead-man switch and
+// the given changes ("" deletes a key), the way `pulumi up` does.
+func stackSettings(t *testing.T, values map[string]string) config.Settings {
 	t.Helper()
-	v := map[string]string{
-		"postgresDsn":       "postgresql://exporter:dummy@postgres:5432/koprogo?sslmode=disable",
-		"smtpHost":          "smtp.example.com",
-		"smtpPort":          "587",
-		"smtpFrom":          "alerts@example.com",
-		"smtpTo":            "ops@example.com,oncall@example.com",
-		"smtpUsername":      "alerts@example.com",
-		"smtpPassword":      "dummy-password",
-		"deadMansSwitchUrl": "https://hc-ping.example.com/dummy",
-	}
-	for k, val := range values {
-		if val == "" {
-			delete(v, k)
-		} else {
-			v[k] = val
-		}
-	}
-	s, err := config.Parse("prod", v, map[string]bool{"postgresDsn": true, "smtpPassword": true, "deadMansSwitchUrl": true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+	c := stacks.Minimal()
+	c.Set("smtpPassword", "dummy-password", true)
+	c.Set("deadMansSwitchUrl", "https://hc-ping.example.com/dummy", true)
+	return c.With(values).Parse(t, "prod")
+}
+
+// options are the production options of that configuration.
+func options(t *testing.T, values map[string]string) Options {
+	t.Helper()
+	s := stackSettings(t, values)
+	return For(s.Email, s.DeadMansSwitchURL.IsSet(), topology.Production(s.NamePrefix, s.App.Scrape).Files)
 }
 
 // variants are the configurations worth rendering: production with every
@@ -64,9 +54,9 @@ var variants = []struct {
 	{"no-smtp-auth", map[string]string{"smtpUsername": "", "smtpPassword": "", "smtpPort": "465"}},
 }
 
-func render(t *testing.T, s config.Settings, l topology.Layout) []byte {
+func render(t *testing.T, o Options) []byte {
 	t.Helper()
-	out, err := Render(s, l)
+	out, err := Render(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,11 +66,11 @@ func render(t *testing.T, s config.Settings, l topology.Layout) []byte {
 func TestGolden(t *testing.T) {
 	for _, v := range variants {
 		t.Run(v.name, func(t *testing.T) {
-			s := settings(t, v.values)
-			got := render(t, s, topology.Production(s))
+			o := options(t, v.values)
+			got := render(t, o)
 			path := filepath.Join("testdata", v.name+".yml")
 			testkit.Golden(t, path, got, *update)
-			if !bytes.Equal(got, render(t, s, topology.Production(s))) {
+			if !bytes.Equal(got, render(t, o)) {
 				t.Fatal("two renders of the same input differ")
 			}
 		})
@@ -90,8 +80,7 @@ func TestGolden(t *testing.T) {
 // TestNoSecretInOutput: the password and the dead-man URL are referenced by
 // file, never inlined.
 func TestNoSecretInOutput(t *testing.T) {
-	s := settings(t, nil)
-	out := string(render(t, s, topology.Production(s)))
+	out := string(render(t, options(t, nil)))
 	for _, secret := range []string{"dummy-password", "hc-ping.example.com", "sslmode"} {
 		if strings.Contains(out, secret) {
 			t.Errorf("rendered config contains %q", secret)
@@ -104,13 +93,12 @@ func TestNoSecretInOutput(t *testing.T) {
 	}
 }
 
-// liveLayout is what the live test uses: files on disk, so that amtool can
-// load the templates and the CA.
-func liveLayout(t *testing.T, s config.Settings) (topology.Layout, string) {
+// onDisk moves the options' files to disk, as the live test does, so that
+// amtool can load the templates and the CA.
+func onDisk(t *testing.T, o Options) (Options, string) {
 	t.Helper()
 	dir := t.TempDir()
-	l := topology.Production(s)
-	l.Files.AlertmanagerTemplatesGlob = filepath.Join(dir, "templates", "*.tmpl")
+	o.TemplatesGlob = filepath.Join(dir, "templates", "*.tmpl")
 	if err := os.MkdirAll(filepath.Join(dir, "templates"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -122,13 +110,18 @@ func liveLayout(t *testing.T, s config.Settings) (topology.Layout, string) {
 		return p
 	}
 	write("templates/email.tmpl", Template())
-	if l.Files.SMTPPasswordFile != "" {
-		l.Files.SMTPPasswordFile = write("smtp_password", []byte("dummy"))
+	if o.Email != nil {
+		e := *o.Email
+		if e.PasswordFile != "" {
+			e.PasswordFile = write("smtp_password", []byte("dummy"))
+		}
+		e.CAFile = write("ca.pem", []byte("placeholder: amtool does not read the CA"))
+		o.Email = &e
 	}
-	if l.Files.DeadMansSwitchURLFile != "" {
-		l.Files.DeadMansSwitchURLFile = write("dead_mans_switch_url", []byte("https://hc-ping.example.com/dummy"))
+	if o.DeadMansSwitchURLFile != "" {
+		o.DeadMansSwitchURLFile = write("dead_mans_switch_url", []byte("https://hc-ping.example.com/dummy"))
 	}
-	return l, dir
+	return o, dir
 }
 
 // route is one `amtool config routes test` expectation.
@@ -155,15 +148,9 @@ func TestAmtool(t *testing.T) {
 	}
 	for _, v := range variants {
 		t.Run(v.name, func(t *testing.T) {
-			s := settings(t, v.values)
-			l, dir := liveLayout(t, s)
-			ca := filepath.Join(dir, "ca.pem")
-			if err := os.WriteFile(ca, []byte("placeholder: amtool does not read the CA"), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			l.Files.SMTPCAFile = ca
+			o, dir := onDisk(t, options(t, v.values))
 			file := filepath.Join(dir, "alertmanager.yml")
-			if err := os.WriteFile(file, render(t, s, l), 0o644); err != nil {
+			if err := os.WriteFile(file, render(t, o), 0o644); err != nil {
 				t.Fatal(err)
 			}
 			if out, err := exec.Command(amtool, "check-config", file).CombinedOutput(); err != nil || !strings.Contains(string(out), "SUCCESS") {
@@ -186,8 +173,7 @@ func TestAmtool(t *testing.T) {
 // and repeated often, warning waits to group and repeats rarely, and the
 // Watchdog repeats often enough for a dead-man switch.
 func TestTimings(t *testing.T) {
-	s := settings(t, nil)
-	cfg, err := amcfg.Load(string(render(t, s, topology.Production(s))))
+	cfg, err := amcfg.Load(string(render(t, options(t, nil))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -283,29 +269,47 @@ func TestTemplate(t *testing.T) {
 }
 
 func TestRenderRefusesIncompleteInput(t *testing.T) {
-	s := settings(t, nil)
-	l := topology.Production(s)
-	l.Files.SMTPPasswordFile = ""
-	if _, err := Render(s, l); err == nil {
+	o := options(t, nil)
+	e := *o.Email
+	e.PasswordFile = ""
+	o.Email = &e
+	if _, err := Render(o); err == nil {
 		t.Error("Render accepted SMTP auth without a password file")
 	}
-	l = topology.Production(s)
-	l.Files.AlertmanagerTemplatesGlob = ""
-	if _, err := Render(s, l); err == nil {
-		t.Error("Render accepted a layout without templates glob")
+	o = options(t, nil)
+	o.TemplatesGlob = ""
+	if _, err := Render(o); err == nil {
+		t.Error("Render accepted options without a templates glob")
+	}
+}
+
+// TestForInstallsOnlyWhatIsSet: the options name a secret file exactly when
+// its secret is used, so the component installs nothing else.
+func TestForInstallsOnlyWhatIsSet(t *testing.T) {
+	full := options(t, nil)
+	if full.Email == nil || full.Email.PasswordFile == "" || full.DeadMansSwitchURLFile == "" {
+		t.Fatalf("full configuration: %+v", full)
+	}
+	if o := options(t, map[string]string{"smtpUsername": "", "smtpPassword": ""}); o.Email.PasswordFile != "" {
+		t.Errorf("no SMTP username, but a password file %q", o.Email.PasswordFile)
+	}
+	if o := options(t, map[string]string{"deadMansSwitchUrl": ""}); o.DeadMansSwitchURLFile != "" {
+		t.Errorf("no dead-man switch, but a URL file %q", o.DeadMansSwitchURLFile)
+	}
+	if o := options(t, map[string]string{"alertsEnabled": "false"}); o.Email != nil {
+		t.Errorf("alerts disabled, but an e-mail receiver %+v", o.Email)
 	}
 }
 
 // TestAlertNamesExist: every alertname the routes and inhibitions name is a
 // rule of alerts/, so renaming a rule cannot silently break an inhibition.
 func TestAlertNamesExist(t *testing.T) {
-	s := settings(t, nil)
-	cfg, err := amcfg.Load(string(render(t, s, topology.Production(s))))
+	cfg, err := amcfg.Load(string(render(t, options(t, nil))))
 	if err != nil {
 		t.Fatal(err)
 	}
 	known := map[string]bool{}
-	for _, g := range alerts.Groups(s) {
+	for _, g := range alerts.Groups(stackSettings(t, nil).Alerts) {
 		for _, r := range g.Rules {
 			known[r.Name] = true
 		}

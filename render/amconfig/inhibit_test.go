@@ -16,16 +16,13 @@ import (
 	"github.com/prometheus/alertmanager/provider/mem"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/model"
-
-	"github.com/koprogo/koprogo-monitoring/topology"
 )
 
 // TestInhibitions feeds firing source alerts to Alertmanager's own inhibitor,
 // configured with the rendered inhibit_rules, and asks it which target alerts
 // it mutes.
 func TestInhibitions(t *testing.T) {
-	s := settings(t, nil)
-	cfg, err := amcfg.Load(string(render(t, s, topology.Production(s))))
+	cfg, err := amcfg.Load(string(render(t, options(t, nil))))
 	if err != nil {
 		t.Fatal(err)
 	}

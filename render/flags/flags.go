@@ -6,6 +6,8 @@ package flags
 import (
 	"net"
 	"strings"
+
+	"github.com/koprogo/koprogo-monitoring/config"
 )
 
 // PrometheusOptions are the paths and addresses Prometheus needs.
@@ -14,8 +16,8 @@ type PrometheusOptions struct {
 	StoragePath   string
 	ListenAddress string // host:port
 	ExternalURL   string // "" = derived by Prometheus from the listen address
-	RetentionTime string // Prometheus duration, e.g. 30d
-	RetentionSize string // e.g. 8GB
+	RetentionTime config.Duration
+	RetentionSize config.ByteSize
 }
 
 // Prometheus returns the prometheus arguments. --web.enable-lifecycle is not
@@ -25,8 +27,8 @@ func Prometheus(o PrometheusOptions) []string {
 	args := []string{
 		"--config.file=" + o.ConfigFile,
 		"--storage.tsdb.path=" + o.StoragePath,
-		"--storage.tsdb.retention.time=" + o.RetentionTime,
-		"--storage.tsdb.retention.size=" + o.RetentionSize,
+		"--storage.tsdb.retention.time=" + o.RetentionTime.String(),
+		"--storage.tsdb.retention.size=" + o.RetentionSize.String(),
 		"--web.listen-address=" + o.ListenAddress,
 	}
 	if o.ExternalURL != "" {

@@ -5,7 +5,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/koprogo/koprogo-monitoring/config"
 	"github.com/koprogo/koprogo-monitoring/internal/testkit"
 )
 
@@ -33,7 +35,7 @@ func TestPrometheusFlagsAcceptedByPrometheus(t *testing.T) {
 	bin := testkit.Tool(t, "prometheus")
 	acceptsFlags(t, bin, Prometheus(PrometheusOptions{
 		ConfigFile: "/etc/prometheus/prometheus.yml", StoragePath: "/prometheus", ListenAddress: ":9090",
-		ExternalURL: "http://localhost:9090/", RetentionTime: "30d", RetentionSize: "8GB",
+		ExternalURL: "http://localhost:9090/", RetentionTime: config.Duration(30 * 24 * time.Hour), RetentionSize: config.ByteSize(8 << 30),
 	}))
 }
 

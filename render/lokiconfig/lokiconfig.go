@@ -14,23 +14,23 @@ import (
 	"strconv"
 
 	"gopkg.in/yaml.v3"
-
-	"github.com/koprogo/koprogo-monitoring/config"
 )
-
-// DataDir is the Loki data volume's mount point inside the container.
-const DataDir = "/loki"
 
 // SchemaFrom is the first day of the only schema period. It must stay fixed
 // forever: Loki uses it to find existing index tables, and moving it would
 // orphan the data written before. Any past date works for a new deployment.
 const SchemaFrom = "2024-04-01"
 
-// HTTPPort and GRPCPort are Loki's listen ports inside the container.
-const (
-	HTTPPort = 3100
-	GRPCPort = 9095
-)
+// GRPCPort is Loki's gRPC listen port inside the container (only Loki
+// itself talks to it, in single-binary mode).
+const GRPCPort = 9095
+
+// Options is everything loki.yaml depends on.
+type Options struct {
+	HTTPPort      int    // listen port of the HTTP API (pushes, queries, /ready)
+	DataDir       string // the data volume's mount point
+	RetentionDays int
+}
 
 type file struct {
 	Target           string           `yaml:"target"`
@@ -138,27 +138,30 @@ type analytics struct {
 
 // Render returns loki.yaml: single-binary, filesystem storage, retention
 // enforced by the compactor.
-func Render(s config.Settings) ([]byte, error) {
-	if s.Retention.LogDays < 1 {
-		return nil, fmt.Errorf("lokiconfig: log retention must be at least 1 day, got %d", s.Retention.LogDays)
+func Render(o Options) ([]byte, error) {
+	if o.RetentionDays < 1 {
+		return nil, fmt.Errorf("lokiconfig: log retention must be at least 1 day, got %d", o.RetentionDays)
+	}
+	if o.HTTPPort < 1 || o.DataDir == "" {
+		return nil, fmt.Errorf("lokiconfig: no HTTP port or data directory")
 	}
 	// Hours, not days: Loki parses these as durations and the compactor only
 	// deletes whole 24h index tables, so whole days are exact.
-	retention := strconv.Itoa(s.Retention.LogDays*24) + "h"
+	retention := strconv.Itoa(o.RetentionDays*24) + "h"
 
 	f := file{
 		// Single binary: every component in one process, one container.
 		Target:      "all",
 		AuthEnabled: false, // single tenant ("fake"); Loki is only reachable on the monitoring network
 		Server: server{
-			HTTPListenPort: HTTPPort,
+			HTTPListenPort: o.HTTPPort,
 			GRPCListenPort: GRPCPort,
 			// Alloy ships Loki's own container logs back into Loki: keep
 			// that loop quiet.
 			LogLevel: "warn",
 		},
 		Common: common{
-			PathPrefix:        DataDir,
+			PathPrefix:        o.DataDir,
 			InstanceAddr:      "127.0.0.1",
 			ReplicationFactor: 1,
 		},
@@ -169,7 +172,7 @@ func Render(s config.Settings) ([]byte, error) {
 			Schema:      "v13",
 		}}},
 		Compactor: compactor{
-			WorkingDirectory:   DataDir + "/compactor",
+			WorkingDirectory:   o.DataDir + "/compactor",
 			CompactionInterval: "10m",
 			// Without this Loki keeps logs forever whatever retention_period says.
 			RetentionEnabled: true,
@@ -207,8 +210,8 @@ func Render(s config.Settings) ([]byte, error) {
 		},
 		Analytics: analytics{ReportingEnabled: false},
 	}
-	f.Common.Storage.Filesystem.ChunksDirectory = DataDir + "/chunks"
-	f.Common.Storage.Filesystem.RulesDirectory = DataDir + "/rules"
+	f.Common.Storage.Filesystem.ChunksDirectory = o.DataDir + "/chunks"
+	f.Common.Storage.Filesystem.RulesDirectory = o.DataDir + "/rules"
 	f.Common.Ring.KVStore.Store = "inmemory"
 	// Retention deletes whole index tables: the index period must be 24h.
 	f.SchemaConfig.Configs[0].Index.Prefix = "index_"

@@ -16,8 +16,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"gopkg.in/yaml.v3"
 
-	"github.com/koprogo/koprogo-monitoring/config"
 	"github.com/koprogo/koprogo-monitoring/internal/testkit"
+	"github.com/koprogo/koprogo-monitoring/services"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -75,22 +75,15 @@ var documented = map[string]bool{
 	"analytics.reporting_enabled":                                      true,
 }
 
-func settings(t *testing.T, logDays string) config.Settings {
-	t.Helper()
-	s, err := config.Parse("prod",
-		map[string]string{
-			"postgresDsn":      "postgresql://monitor:pw@postgres:5432/koprogo?sslmode=disable",
-			"alertsEnabled":    "false",
-			"logRetentionDays": logDays,
-		},
-		map[string]bool{"postgresDsn": true})
-	require.NoError(t, err)
-	return s
+// options are the production options with a log retention of days.
+func options(days int) Options {
+	loki := services.Get(services.Loki)
+	return Options{HTTPPort: loki.Port, DataDir: loki.DataDir, RetentionDays: days}
 }
 
-func render(t *testing.T, s config.Settings) []byte {
+func render(t *testing.T, o Options) []byte {
 	t.Helper()
-	out, err := Render(s)
+	out, err := Render(o)
 	require.NoError(t, err)
 	return out
 }
@@ -127,7 +120,7 @@ func period(t *testing.T, m map[string]any) map[string]any {
 }
 
 func TestOnlyDocumentedKeys(t *testing.T) {
-	m := parsed(t, render(t, settings(t, "7")))
+	m := parsed(t, render(t, options(7)))
 	var paths []string
 	collect("", m, &paths)
 	sort.Strings(paths)
@@ -157,11 +150,11 @@ func collect(prefix string, v any, out *[]string) {
 }
 
 func TestRetentionReallyDeletes(t *testing.T) {
-	m := parsed(t, render(t, settings(t, "7")))
+	m := parsed(t, render(t, options(7)))
 
 	require.Equal(t, true, get(t, m, "compactor.retention_enabled"), "without it Loki never deletes")
 	require.Equal(t, "filesystem", get(t, m, "compactor.delete_request_store"), "Loki 3.x refuses retention without a delete request store")
-	require.True(t, strings.HasPrefix(get(t, m, "compactor.working_directory").(string), DataDir+"/"), "compactor state must live on the data volume")
+	require.True(t, strings.HasPrefix(get(t, m, "compactor.working_directory").(string), options(7).DataDir+"/"), "compactor state must live on the data volume")
 
 	ret := get(t, m, "limits_config.retention_period").(string)
 	d, err := time.ParseDuration(ret)
@@ -176,20 +169,20 @@ func TestRetentionReallyDeletes(t *testing.T) {
 }
 
 func TestRetentionFollowsSetting(t *testing.T) {
-	m := parsed(t, render(t, settings(t, "30")))
+	m := parsed(t, render(t, options(30)))
 	require.Equal(t, "720h", get(t, m, "limits_config.retention_period"))
 }
 
 func TestSchemaAndStorage(t *testing.T) {
-	m := parsed(t, render(t, settings(t, "7")))
+	m := parsed(t, render(t, options(7)))
 	require.Equal(t, "all", get(t, m, "target"))
 	require.Equal(t, false, get(t, m, "auth_enabled"))
 	require.Equal(t, false, get(t, m, "analytics.reporting_enabled"))
-	require.Equal(t, DataDir, get(t, m, "common.path_prefix"))
-	require.Equal(t, DataDir+"/chunks", get(t, m, "common.storage.filesystem.chunks_directory"))
+	require.Equal(t, options(7).DataDir, get(t, m, "common.path_prefix"))
+	require.Equal(t, options(7).DataDir+"/chunks", get(t, m, "common.storage.filesystem.chunks_directory"))
 	require.Equal(t, "inmemory", get(t, m, "common.ring.kvstore.store"))
 	require.Equal(t, 1, get(t, m, "common.replication_factor"))
-	require.Equal(t, HTTPPort, get(t, m, "server.http_listen_port"))
+	require.Equal(t, options(7).HTTPPort, get(t, m, "server.http_listen_port"))
 
 	p := period(t, m)
 	require.Equal(t, "tsdb", p["store"])
@@ -214,18 +207,15 @@ func TestSchemaAndStorage(t *testing.T) {
 }
 
 func TestRejectsZeroRetention(t *testing.T) {
-	s := settings(t, "7")
-	s.Retention.LogDays = 0
-	_, err := Render(s)
+	_, err := Render(options(0))
 	require.Error(t, err)
 }
 
 func TestDeterministic(t *testing.T) {
-	s := settings(t, "7")
-	require.Equal(t, render(t, s), render(t, s))
+	require.Equal(t, render(t, options(7)), render(t, options(7)))
 }
 
 func TestGolden(t *testing.T) {
-	out := render(t, settings(t, "7"))
+	out := render(t, options(7))
 	testkit.Golden(t, golden, out, *update)
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/prometheus/model/relabel"
 	"go.yaml.in/yaml/v2"
 
+	"github.com/koprogo/koprogo-monitoring/services"
 	"github.com/koprogo/koprogo-monitoring/topology"
 )
 
@@ -46,12 +47,12 @@ const StackLabel = "stack"
 // buckets (per-handler HTTP/gRPC latency, query and compaction timings) are the
 // bulk of their series and no dashboard or alert of this project reads them;
 // the _sum and _count series stay, so mean latencies still work.
-var selfMonitored = map[topology.Service]bool{
-	topology.Prometheus:   true,
-	topology.Alertmanager: true,
-	topology.Loki:         true,
-	topology.Alloy:        true,
-	topology.Grafana:      true,
+var selfMonitored = map[services.Name]bool{
+	services.Prometheus:   true,
+	services.Alertmanager: true,
+	services.Loki:         true,
+	services.Alloy:        true,
+	services.Grafana:      true,
 }
 
 // Dropped documents every metric_relabel_configs drop, for the header of the
@@ -93,7 +94,7 @@ func Render(stack string, layout topology.Layout) ([]byte, error) {
 		},
 		RuleFiles: []string{layout.Files.PrometheusRulesGlob},
 	}
-	for _, svc := range topology.Scraped {
+	for _, svc := range services.Jobs() {
 		t, ok := layout.Targets[svc]
 		if !ok || t.Address == "" {
 			return nil, fmt.Errorf("promconfig: layout has no scrape target for %s", svc)
@@ -121,7 +122,7 @@ func alertmanager(addr string) *promcfg.AlertmanagerConfig {
 	return &am
 }
 
-func scrapeConfig(svc topology.Service, t topology.Target) *promcfg.ScrapeConfig {
+func scrapeConfig(svc services.Name, t topology.Target) *promcfg.ScrapeConfig {
 	// Start from Prometheus' defaults: several of its fields (honor_timestamps,
 	// enable_compression, follow_redirects, ...) are always marshalled, and a
 	// zero value would silently turn them off.
@@ -142,12 +143,12 @@ func staticTarget(addr string) discovery.StaticConfig {
 	}}
 }
 
-func metricRelabels(svc topology.Service) []*relabel.Config {
+func metricRelabels(svc services.Name) []*relabel.Config {
 	rs := []*relabel.Config{dropNames(`go_(gc|sched|godebug|cpu|sync)_.+`)}
 	if selfMonitored[svc] {
 		rs = append(rs, dropNames(`.+_bucket`))
 	}
-	if svc == topology.Cadvisor {
+	if svc == services.Cadvisor {
 		rs = append(rs,
 			dropNames(`container_tasks_state|container_memory_failures_total`),
 			drop([]model.LabelName{model.MetricNameLabel, "cpu"}, `container_cpu_usage_seconds_total;cpu[0-9]+`),

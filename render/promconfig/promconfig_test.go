@@ -16,8 +16,9 @@ import (
 	"github.com/prometheus/prometheus/model/relabel"
 	"github.com/stretchr/testify/require"
 
-	"github.com/koprogo/koprogo-monitoring/config"
 	"github.com/koprogo/koprogo-monitoring/internal/testkit"
+	"github.com/koprogo/koprogo-monitoring/internal/testkit/stacks"
+	"github.com/koprogo/koprogo-monitoring/services"
 	"github.com/koprogo/koprogo-monitoring/topology"
 )
 
@@ -25,21 +26,11 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 const golden = "testdata/prometheus.prod.golden.yml"
 
-// prodSettings are the defaults plus the keys Parse requires.
-func prodSettings(t *testing.T) config.Settings {
+// prodLayout is the production layout of the minimal configuration.
+func prodLayout(t *testing.T) topology.Layout {
 	t.Helper()
-	s, err := config.Parse("prod",
-		map[string]string{
-			"postgresDsn":  "postgresql://monitor:pw@postgres:5432/koprogo?sslmode=disable",
-			"smtpHost":     "smtp.example.org",
-			"smtpFrom":     "alerts@example.org",
-			"smtpTo":       "ops@example.org",
-			"smtpUsername": "alerts",
-			"smtpPassword": "pw",
-		},
-		map[string]bool{"postgresDsn": true, "smtpPassword": true})
-	require.NoError(t, err)
-	return s
+	s := stacks.Minimal().Parse(t, "prod")
+	return topology.Production(s.NamePrefix, s.App.Scrape)
 }
 
 func render(t *testing.T, stack string, l topology.Layout) []byte {
@@ -57,7 +48,7 @@ func load(t *testing.T, out []byte) *promcfg.Config {
 }
 
 func TestLoadsWithUpstreamLoader(t *testing.T) {
-	l := topology.Production(prodSettings(t))
+	l := prodLayout(t)
 	cfg := load(t, render(t, "prod", l))
 
 	require.Equal(t, model.Duration(ScrapeInterval), cfg.GlobalConfig.ScrapeInterval)
@@ -86,12 +77,12 @@ func TestLoadsWithUpstreamLoader(t *testing.T) {
 }
 
 func TestEveryJobInOrderWithItsTarget(t *testing.T) {
-	l := topology.Production(prodSettings(t))
-	l.Targets[topology.Backend] = topology.Target{Address: "backend:8080", MetricsPath: "/internal/metrics"}
+	l := prodLayout(t)
+	l.Targets[services.Backend] = topology.Target{Address: "backend:8080", MetricsPath: "/internal/metrics"}
 	cfg := load(t, render(t, "prod", l))
 
-	require.Len(t, cfg.ScrapeConfigs, len(topology.Scraped))
-	for i, svc := range topology.Scraped {
+	require.Len(t, cfg.ScrapeConfigs, len(services.Jobs()))
+	for i, svc := range services.Jobs() {
 		sc := cfg.ScrapeConfigs[i]
 		require.Equal(t, string(svc), sc.JobName)
 		require.Equal(t, []string{l.Targets[svc].Address}, staticAddrs(t, sc.ServiceDiscoveryConfigs), svc)
@@ -104,8 +95,8 @@ func TestEveryJobInOrderWithItsTarget(t *testing.T) {
 }
 
 func TestMissingTargetIsAnError(t *testing.T) {
-	l := topology.Production(prodSettings(t))
-	delete(l.Targets, topology.Traefik)
+	l := prodLayout(t)
+	delete(l.Targets, services.Traefik)
 	_, err := Render("prod", l)
 	require.ErrorContains(t, err, "traefik")
 }
@@ -114,7 +105,7 @@ func TestMissingTargetIsAnError(t *testing.T) {
 // labels at load time; the renderer must escape it.
 func TestExternalLabelDollarIsLiteral(t *testing.T) {
 	t.Setenv("HOME", "/should/not/appear")
-	cfg := load(t, render(t, "a$HOME", topology.Production(prodSettings(t))))
+	cfg := load(t, render(t, "a$HOME", prodLayout(t)))
 	require.Equal(t, "a$HOME", cfg.GlobalConfig.ExternalLabels.Get("stack"))
 }
 
@@ -122,7 +113,7 @@ func TestExternalLabelDollarIsLiteral(t *testing.T) {
 // same configuration, i.e. nothing in the rendered file depends on a field
 // that does not survive Prometheus' own marshal/unmarshal.
 func TestRoundTrip(t *testing.T) {
-	first := load(t, render(t, "prod", topology.Production(prodSettings(t))))
+	first := load(t, render(t, "prod", prodLayout(t)))
 	second := load(t, []byte(first.String()))
 	require.Equal(t, first.String(), second.String())
 	require.Equal(t, first.GlobalConfig, second.GlobalConfig)
@@ -134,12 +125,12 @@ func TestRoundTrip(t *testing.T) {
 }
 
 func TestDeterministic(t *testing.T) {
-	l := topology.Production(prodSettings(t))
+	l := prodLayout(t)
 	require.Equal(t, render(t, "prod", l), render(t, "prod", l))
 }
 
 func TestGolden(t *testing.T) {
-	out := render(t, "prod", topology.Production(prodSettings(t)))
+	out := render(t, "prod", prodLayout(t))
 	testkit.Golden(t, golden, out, *update)
 }
 
@@ -154,7 +145,7 @@ func TestPromtoolCheckConfig(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(rules, "probe.yml"),
 		[]byte("groups:\n- name: probe\n  rules:\n  - alert: Probe\n    expr: up == 0\n"), 0o644))
 
-	l := topology.Production(prodSettings(t))
+	l := prodLayout(t)
 	l.Files.PrometheusRulesGlob = filepath.Join(rules, "*.yml")
 	file := filepath.Join(dir, "prometheus.yml")
 	require.NoError(t, os.WriteFile(file, render(t, "prod", l), 0o644))
@@ -171,7 +162,7 @@ func TestPromtoolCheckConfig(t *testing.T) {
 // TestDropsOnlyWhatIsDocumented exercises the relabel rules with Prometheus'
 // own relabel engine on representative series.
 func TestDropsOnlyWhatIsDocumented(t *testing.T) {
-	cfg := load(t, render(t, "prod", topology.Production(prodSettings(t))))
+	cfg := load(t, render(t, "prod", prodLayout(t)))
 	jobs := map[string]*promcfg.ScrapeConfig{}
 	for _, sc := range cfg.ScrapeConfigs {
 		jobs[sc.JobName] = sc

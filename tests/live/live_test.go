@@ -16,8 +16,8 @@ import (
 	"github.com/prometheus/prometheus/model/rulefmt"
 	"github.com/prometheus/prometheus/promql/parser"
 
+	"github.com/koprogo/koprogo-monitoring/services"
 	"github.com/koprogo/koprogo-monitoring/tests/live/stack"
-	"github.com/koprogo/koprogo-monitoring/topology"
 )
 
 // TestLive runs the production configuration on the real binaries and
@@ -94,19 +94,22 @@ func checkTargets(ctx context.Context, t *testing.T, st *stack.Stack) {
 	for _, tg := range resp.Data.ActiveTargets {
 		job := tg.ScrapePool
 		seen[job] = true
-		reason, expectedDown := stack.NotRunning[topology.Service(job)]
 		switch {
+		case !slices.Contains(services.Jobs(), services.Name(job)):
+			t.Errorf("unexpected scrape job %q (%s): not a service or application job", job, tg.Health)
 		case isRunning(job):
 			if tg.Health != "up" {
 				t.Errorf("target %s (%s) is %s: %s", job, tg.ScrapeURL, tg.Health, tg.LastError)
 			}
-		case expectedDown:
+		default:
 			if tg.Health != "down" {
 				t.Errorf("target %s (%s) is %s, expected down (nothing listens there)", job, tg.ScrapeURL, tg.Health)
 			}
+			reason, ok := stack.NotRunning[services.Name(job)]
+			if !ok {
+				reason = "no reason recorded in stack.NotRunning"
+			}
 			t.Logf("not run here, down as expected: %s: %s", job, reason)
-		default:
-			t.Errorf("unexpected scrape job %q (%s): neither run by the live stack nor listed in stack.NotRunning", job, tg.Health)
 		}
 	}
 	for _, svc := range stack.Running {
@@ -116,7 +119,7 @@ func checkTargets(ctx context.Context, t *testing.T, st *stack.Stack) {
 	}
 }
 
-func isRunning(job string) bool { return slices.Contains(stack.Running, topology.Service(job)) }
+func isRunning(job string) bool { return slices.Contains(stack.Running, services.Name(job)) }
 
 // checkRules waits until every rule has been evaluated once, then requires
 // every group from the rendered file to be loaded and every rule healthy.
@@ -273,11 +276,11 @@ func checkPostgresOutage(ctx context.Context, t *testing.T, st *stack.Stack, gro
 	if msg.AuthUser != st.Mail.Username {
 		t.Errorf("e-mail sent as %q, want authenticated user %q", msg.AuthUser, st.Mail.Username)
 	}
-	if want := st.Settings.SMTP.To; !slices.Equal(msg.To, want) {
+	if want := st.Settings.Email.To; !slices.Equal(msg.To, want) {
 		t.Errorf("e-mail recipients %v, want %v", msg.To, want)
 	}
-	if msg.From != st.Settings.SMTP.From {
-		t.Errorf("e-mail envelope sender %q, want %q", msg.From, st.Settings.SMTP.From)
+	if msg.From != st.Settings.Email.From {
+		t.Errorf("e-mail envelope sender %q, want %q", msg.From, st.Settings.Email.From)
 	}
 
 	restarted := time.Now()

@@ -11,7 +11,7 @@ import (
 	"github.com/prometheus/prometheus/model/rulefmt"
 	"github.com/prometheus/prometheus/promql/parser"
 
-	"github.com/koprogo/koprogo-monitoring/dashboards"
+	"github.com/koprogo/koprogo-monitoring/internal/testkit/queries"
 	"github.com/koprogo/koprogo-monitoring/tests/live/stack"
 )
 
@@ -79,16 +79,16 @@ func checkMetricNames(ctx context.Context, t *testing.T, st *stack.Stack, groups
 			}
 		}
 	}
-	queries, err := dashboards.Queries(st.Settings.Thresholds)
+	qs, err := queries.All(st.Settings.Alerts.Thresholds)
 	if err != nil {
-		t.Fatalf("dashboards.Queries: %v", err)
+		t.Fatalf("queries.All: %v", err)
 	}
-	for _, q := range queries {
-		if q.Language != dashboards.PromQL {
+	for _, q := range qs {
+		if q.Language != queries.PromQL {
 			continue // LogQL goes to Loki, which the live stack does not run
 		}
 		where := fmt.Sprintf("dashboard %s panel %q %s", q.Dashboard, q.Panel, q.RefID)
-		expr, err := dashboards.Substitute(q.Expr)
+		expr, err := queries.Substitute(q.Expr)
 		if err != nil {
 			t.Errorf("%s: %v", where, err)
 			continue

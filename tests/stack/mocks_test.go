@@ -3,20 +3,13 @@ package stack_test
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
-	"os"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-	"gopkg.in/yaml.v3"
-
-	"github.com/koprogo/koprogo-monitoring/config"
 )
-
-const project = "koprogo-monitoring"
 
 // Mock outputs of the resources whose outputs the program reads.
 const (
@@ -99,6 +92,22 @@ func (m *mocks) find(t *testing.T, typ, name string) *registered {
 	return found[0]
 }
 
+// component returns the one component resource (koprogo:monitoring:*)
+// named name.
+func (m *mocks) component(t *testing.T, name string) *registered {
+	t.Helper()
+	var found []*registered
+	for _, r := range m.all {
+		if strings.HasPrefix(r.typ, "koprogo:monitoring:") && r.name == name {
+			found = append(found, r)
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("%d components named %q, want 1", len(found), name)
+	}
+	return found[0]
+}
+
 func (m *mocks) ofType(typ string) []*registered {
 	var out []*registered
 	for _, r := range m.all {
@@ -107,79 +116,6 @@ func (m *mocks) ofType(typ string) []*registered {
 		}
 	}
 	return out
-}
-
-// stackFile reads the real Pulumi.<stack>.yaml as the raw values config.Load
-// would see (key without the project prefix).
-func stackFile(t *testing.T, stack string) map[string]string {
-	t.Helper()
-	raw, err := os.ReadFile("../../Pulumi." + stack + ".yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var f struct {
-		Config map[string]any `yaml:"config"`
-	}
-	if err := yaml.Unmarshal(raw, &f); err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]string{}
-	for k, v := range f.Config {
-		name, ok := strings.CutPrefix(k, project+":")
-		if !ok {
-			t.Fatalf("Pulumi.%s.yaml: key %q is not in the %s namespace", stack, k, project)
-		}
-		if enc, isMap := v.(map[string]any); isMap {
-			// An operator's `pulumi config set --secret` value: the test
-			// supplies its own value for every secret key instead.
-			if _, ok := enc["secure"]; !ok {
-				t.Fatalf("Pulumi.%s.yaml: %s holds a structured value; config.Load expects a string", stack, k)
-			}
-			continue
-		}
-		out[name] = fmt.Sprint(v)
-	}
-	return out
-}
-
-// Test secret values: distinctive, so any leak into a plain input is found.
-type testSecrets struct {
-	dsn, dsnPassword, smtpPassword, deadMansURL, adminPassword string
-}
-
-func secretsFor(stack string) testSecrets {
-	s := testSecrets{
-		dsnPassword:  "pg-" + stack + "-Pw9x",
-		smtpPassword: "smtp-" + stack + "-Pw4k",
-		deadMansURL:  "https://hc-ping.example/" + stack + "-uuid-Dm3",
-	}
-	s.dsn = "postgresql://monitor:" + s.dsnPassword + "@postgres:5432/koprogo?sslmode=disable"
-	if stack == "staging" {
-		// staging sets the admin password; prod lets the program generate it.
-		s.adminPassword = "staging-admin-password-Ad7-long"
-	}
-	return s
-}
-
-func settingsFor(t *testing.T, stack string) (config.Settings, testSecrets) {
-	t.Helper()
-	values := stackFile(t, stack)
-	sec := secretsFor(stack)
-	secret := map[string]bool{}
-	add := func(k, v string) {
-		if v != "" {
-			values[k], secret[k] = v, true
-		}
-	}
-	add("postgresDsn", sec.dsn)
-	add("smtpPassword", sec.smtpPassword)
-	add("deadMansSwitchUrl", sec.deadMansURL)
-	add("grafanaAdminPassword", sec.adminPassword)
-	s, err := config.Parse(stack, values, secret)
-	if err != nil {
-		t.Fatalf("Pulumi.%s.yaml does not validate:\n%v", stack, err)
-	}
-	return s, sec
 }
 
 // walk calls visit for every string inside v, saying whether it sits under a

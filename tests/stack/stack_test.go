@@ -4,6 +4,7 @@ package stack_test
 
 import (
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,40 +16,24 @@ import (
 	"github.com/koprogo/koprogo-monitoring/alerts"
 	"github.com/koprogo/koprogo-monitoring/components"
 	"github.com/koprogo/koprogo-monitoring/config"
+	"github.com/koprogo/koprogo-monitoring/config/pgdsn"
+	"github.com/koprogo/koprogo-monitoring/internal/testkit/stacks"
 	"github.com/koprogo/koprogo-monitoring/render/alloyconfig"
 	"github.com/koprogo/koprogo-monitoring/render/amconfig"
 	"github.com/koprogo/koprogo-monitoring/render/lokiconfig"
-	"github.com/koprogo/koprogo-monitoring/render/pgdsn"
 	"github.com/koprogo/koprogo-monitoring/render/promconfig"
+	"github.com/koprogo/koprogo-monitoring/services"
 	"github.com/koprogo/koprogo-monitoring/topology"
 )
 
-const (
-	typeStack = "koprogo:monitoring:Stack"
-	stackName = "koprogo-monitoring"
-)
+const stackName = config.Project
 
-// componentType is the ComponentResource type of each service.
-var componentType = map[topology.Service]string{
-	topology.Prometheus:       "koprogo:monitoring:Prometheus",
-	topology.Alertmanager:     "koprogo:monitoring:Alertmanager",
-	topology.Grafana:          "koprogo:monitoring:Grafana",
-	topology.Loki:             "koprogo:monitoring:Loki",
-	topology.Alloy:            "koprogo:monitoring:Alloy",
-	topology.NodeExporter:     "koprogo:monitoring:NodeExporter",
-	topology.PostgresExporter: "koprogo:monitoring:PostgresExporter",
-	topology.Cadvisor:         "koprogo:monitoring:Cadvisor",
-}
-
-// Services with state on a named volume.
-var withVolume = map[topology.Service]bool{
-	topology.Prometheus: true, topology.Alertmanager: true, topology.Grafana: true, topology.Loki: true, topology.Alloy: true,
-}
+var typeStack = components.TypeToken[components.Stack]()
 
 type built struct {
 	m        *mocks
 	s        config.Settings
-	sec      testSecrets
+	sec      stacks.Secrets
 	layout   topology.Layout
 	tunnel   string
 	password string
@@ -56,15 +41,14 @@ type built struct {
 
 func build(t *testing.T, stack string) built {
 	t.Helper()
-	s, sec := settingsFor(t, stack)
-	return buildFrom(t, stack, s, sec)
+	return buildFrom(t, stack, stacks.File(t, stack).Parse(t, stack))
 }
 
-// buildFrom runs the program with settings a test may have changed.
-func buildFrom(t *testing.T, stack string, s config.Settings, sec testSecrets) built {
+// buildFrom runs the stack for settings a test may have changed.
+func buildFrom(t *testing.T, stack string, s config.Settings) built {
 	t.Helper()
 	m := &mocks{}
-	b := built{m: m, s: s, sec: sec, layout: topology.Production(s)}
+	b := built{m: m, s: s, sec: stacks.SecretsFor(stack), layout: topology.Production(s.NamePrefix, s.App.Scrape)}
 	// RunErr does not wait for applies nothing depends on, so the values
 	// are handed over through channels.
 	tunnel, password := make(chan string, 1), make(chan string, 1)
@@ -76,7 +60,7 @@ func buildFrom(t *testing.T, stack string, s config.Settings, sec testSecrets) b
 		st.TunnelCommand.ApplyT(func(v string) string { tunnel <- v; return v })
 		st.Grafana.AdminPassword.ApplyT(func(v string) string { password <- v; return v })
 		return nil
-	}, pulumi.WithMocks(project, stack, m))
+	}, pulumi.WithMocks(config.Project, stack, m))
 	if err != nil {
 		t.Fatalf("building the %s stack: %v", stack, err)
 	}
@@ -91,33 +75,6 @@ func buildFrom(t *testing.T, stack string, s config.Settings, sec testSecrets) b
 		}
 	}
 	return b
-}
-
-func (b built) servicePort(svc topology.Service) int {
-	p := b.s.Ports
-	return map[topology.Service]int{
-		topology.Prometheus: p.Prometheus, topology.Alertmanager: p.Alertmanager, topology.Grafana: p.Grafana,
-		topology.Loki: p.Loki, topology.Alloy: p.Alloy, topology.NodeExporter: p.NodeExporter,
-		topology.PostgresExporter: p.PostgresExporter, topology.Cadvisor: p.Cadvisor,
-	}[svc]
-}
-
-func (b built) memory(svc topology.Service) int {
-	m := b.s.Memory
-	return map[topology.Service]int{
-		topology.Prometheus: m.Prometheus, topology.Alertmanager: m.Alertmanager, topology.Grafana: m.Grafana,
-		topology.Loki: m.Loki, topology.Alloy: m.Alloy, topology.NodeExporter: m.NodeExporter,
-		topology.PostgresExporter: m.PostgresExporter, topology.Cadvisor: m.Cadvisor,
-	}[svc]
-}
-
-func (b built) image(svc topology.Service) string {
-	i := b.s.Images
-	return map[topology.Service]string{
-		topology.Prometheus: i.Prometheus, topology.Alertmanager: i.Alertmanager, topology.Grafana: i.Grafana,
-		topology.Loki: i.Loki, topology.Alloy: i.Alloy, topology.NodeExporter: i.NodeExporter,
-		topology.PostgresExporter: i.PostgresExporter, topology.Cadvisor: i.Cadvisor,
-	}[svc]
 }
 
 func forEachStack(t *testing.T, f func(t *testing.T, b built)) {
@@ -138,8 +95,8 @@ func TestResourcesParentsAndProviders(t *testing.T) {
 		if !isChildOf(provider, st) {
 			t.Errorf("the Docker provider is not a child of the stack")
 		}
-		if got, _ := plain(provider.inputs["host"]); got != b.s.DockerHost {
-			t.Errorf("provider host = %q, want %q", got, b.s.DockerHost)
+		if got, _ := plain(provider.inputs["host"]); got != b.s.Docker.Host {
+			t.Errorf("provider host = %q, want %q", got, b.s.Docker.Host)
 		}
 		usesProvider := func(r *registered) bool {
 			return string(r.provider.Type()) == typeDockerProvider && r.provider.Name() == "docker"
@@ -151,13 +108,14 @@ func TestResourcesParentsAndProviders(t *testing.T) {
 		if got, _ := plain(network.inputs["name"]); got != b.s.NamePrefix+"-net" {
 			t.Errorf("network name = %q", got)
 		}
-		for _, svc := range topology.Monitoring {
-			comp := m.find(t, componentType[svc], string(svc))
+		for _, row := range services.All {
+			svc := row.Name
+			comp := m.component(t, string(svc))
 			if !isChildOf(comp, st) {
 				t.Errorf("%s component is not a child of the stack", svc)
 			}
 			kids := []*registered{m.find(t, typeRemoteImage, string(svc)+"-image"), m.find(t, typeContainer, string(svc))}
-			if withVolume[svc] {
+			if row.DataDir != "" {
 				kids = append(kids, m.find(t, typeVolume, string(svc)+"-data"))
 			}
 			for _, k := range kids {
@@ -170,13 +128,20 @@ func TestResourcesParentsAndProviders(t *testing.T) {
 			}
 		}
 		// Exactly the expected Docker resources: nothing unowned or duplicated.
-		wantCount := map[string]int{typeContainer: 8, typeRemoteImage: 8, typeVolume: len(withVolume), typeNetwork: 1, typeDockerProvider: 1}
+		volumes := 0
+		for _, row := range services.All {
+			if row.DataDir != "" {
+				volumes++
+			}
+		}
+		n := len(services.All)
+		wantCount := map[string]int{typeContainer: n, typeRemoteImage: n, typeVolume: volumes, typeNetwork: 1, typeDockerProvider: 1}
 		for typ, n := range wantCount {
 			if got := len(m.ofType(typ)); got != n {
 				t.Errorf("%d resources of type %s, want %d", got, typ, n)
 			}
 		}
-		content := m.ofType("koprogo:monitoring:GrafanaContent")
+		content := m.ofType(components.TypeToken[components.GrafanaContent]())
 		if b.s.Grafana.ManageContent && (len(content) != 1 || !isChildOf(content[0], st)) {
 			t.Errorf("grafanaManageContent is true but the GrafanaContent component is missing or misplaced")
 		}
@@ -185,11 +150,11 @@ func TestResourcesParentsAndProviders(t *testing.T) {
 
 func TestContainersUsePinnedImagesByID(t *testing.T) {
 	forEachStack(t, func(t *testing.T, b built) {
-		for _, svc := range topology.Monitoring {
+		for _, svc := range services.Names() {
 			img := b.m.find(t, typeRemoteImage, string(svc)+"-image")
 			name, _ := plain(img.inputs["name"])
-			if name != b.image(svc) {
-				t.Errorf("%s pulls %q, want the configured %q", svc, name, b.image(svc))
+			if want := b.s.Service(svc).Image; name != want {
+				t.Errorf("%s pulls %q, want the configured %q", svc, name, want)
 			}
 			if strings.HasSuffix(name, ":latest") || !(strings.Contains(name[strings.LastIndex(name, "/")+1:], ":") || strings.Contains(name, "@sha256:")) {
 				t.Errorf("%s image %q is not pinned", svc, name)
@@ -205,10 +170,11 @@ func TestContainersUsePinnedImagesByID(t *testing.T) {
 func TestContainerSettings(t *testing.T) {
 	forEachStack(t, func(t *testing.T, b built) {
 		total := 0
-		for _, svc := range topology.Monitoring {
+		for _, row := range services.All {
+			svc, cfg := row.Name, b.s.Service(row.Name)
 			c := b.m.find(t, typeContainer, string(svc))
 			in := c.inputs
-			if got, _ := plain(in["name"]); got != topology.ContainerName(b.s.NamePrefix, svc) {
+			if got, _ := plain(in["name"]); got != services.ContainerName(b.s.NamePrefix, svc) {
 				t.Errorf("%s container name = %q", svc, got)
 			}
 			ports := arr(t, in["ports"])
@@ -219,15 +185,15 @@ func TestContainerSettings(t *testing.T) {
 			if ip, _ := plain(p["ip"]); ip != "127.0.0.1" {
 				t.Errorf("%s binds %q, want 127.0.0.1", svc, ip)
 			}
-			if ext := p["external"].NumberValue(); int(ext) != b.servicePort(svc) {
-				t.Errorf("%s host port = %v, want %d", svc, ext, b.servicePort(svc))
+			if ext := p["external"].NumberValue(); int(ext) != int(cfg.HostPort) {
+				t.Errorf("%s host port = %v, want %d", svc, ext, cfg.HostPort)
 			}
-			if in := int(p["internal"].NumberValue()); in != topology.InternalPort[svc] {
-				t.Errorf("%s container port = %d, want %d", svc, in, topology.InternalPort[svc])
+			if in := int(p["internal"].NumberValue()); in != row.Port {
+				t.Errorf("%s container port = %d, want %d", svc, in, row.Port)
 			}
 			mem := int(in["memory"].NumberValue())
-			if mem <= 0 || mem != b.memory(svc) {
-				t.Errorf("%s memory = %d, want %d", svc, mem, b.memory(svc))
+			if mem <= 0 || mem != cfg.MemoryMB {
+				t.Errorf("%s memory = %d, want %d", svc, mem, cfg.MemoryMB)
 			}
 			total += mem
 			wantGoMem := fmt.Sprintf("GOMEMLIMIT=%dMiB", mem*9/10)
@@ -238,8 +204,8 @@ func TestContainerSettings(t *testing.T) {
 				t.Errorf("%s restart = %q", svc, r)
 			}
 			hc := obj(t, in["healthcheck"])
-			if tests := strs(t, hc["tests"]); len(tests) < 2 || tests[0] != "CMD" {
-				t.Errorf("%s healthcheck = %q", svc, tests)
+			if tests := strs(t, hc["tests"]); strings.Join(tests, " ") != strings.Join(row.Health.Command(row.Port), " ") {
+				t.Errorf("%s healthcheck = %q, want the table's probe on port %d", svc, tests, row.Port)
 			}
 			if !in["wait"].BoolValue() {
 				t.Errorf("%s: wait is not set", svc)
@@ -266,18 +232,18 @@ func TestContainerSettings(t *testing.T) {
 				nets = append(nets, name)
 			}
 			want := []string{b.s.NamePrefix + "-net"}
-			if svc == topology.Prometheus || svc == topology.PostgresExporter {
+			if svc == services.Prometheus || svc == services.PostgresExporter {
 				want = append(want, b.s.App.Network)
 			}
 			if strings.Join(nets, ",") != strings.Join(want, ",") {
 				t.Errorf("%s networks = %q, want %q", svc, nets, want)
 			}
 		}
-		if total != b.s.Memory.Total() || total > b.s.MemoryBudgetMB {
-			t.Errorf("memory limits add up to %d MiB (config says %d), budget %d", total, b.s.Memory.Total(), b.s.MemoryBudgetMB)
+		if total > b.s.MemoryBudgetMB {
+			t.Errorf("memory limits add up to %d MiB, over the budget of %d", total, b.s.MemoryBudgetMB)
 		}
 		// node_exporter: host rootfs for --path.rootfs, textfile directory read-only.
-		ne := b.m.find(t, typeContainer, string(topology.NodeExporter))
+		ne := b.m.find(t, typeContainer, string(services.NodeExporter))
 		if !contains(strs(t, ne.inputs["command"]), "--path.rootfs=/host") {
 			t.Errorf("node_exporter command lacks --path.rootfs=/host: %q", strs(t, ne.inputs["command"]))
 		}
@@ -292,7 +258,7 @@ func TestContainerSettings(t *testing.T) {
 // read-only, where its textfile collector reads.
 func textfileMounted(t *testing.T, b built) bool {
 	t.Helper()
-	ne := b.m.find(t, typeContainer, string(topology.NodeExporter))
+	ne := b.m.find(t, typeContainer, string(services.NodeExporter))
 	for _, v := range arr(t, ne.inputs["volumes"]) {
 		o := obj(t, v)
 		hp, _ := plain(o["hostPath"])
@@ -307,14 +273,14 @@ func textfileMounted(t *testing.T, b built) bool {
 // TestTextfileHostDirFollowsConfig: nodeTextfileHostDir moves the host side of
 // the mount; the path inside the container stays the layout's.
 func TestTextfileHostDirFollowsConfig(t *testing.T) {
-	s, sec := settingsFor(t, "prod")
+	s := stacks.File(t, "prod").Parse(t, "prod")
 	def := s.App.NodeTextfileHostDir
 	s.App.NodeTextfileHostDir = "/srv/backup/node-textfile"
-	b := buildFrom(t, "prod", s, sec)
+	b := buildFrom(t, "prod", s)
 	if !textfileMounted(t, b) {
 		t.Fatalf("node_exporter does not mount %s read-only at %s", s.App.NodeTextfileHostDir, b.layout.Files.NodeTextfileDir)
 	}
-	for _, v := range arr(t, b.m.find(t, typeContainer, string(topology.NodeExporter)).inputs["volumes"]) {
+	for _, v := range arr(t, b.m.find(t, typeContainer, string(services.NodeExporter)).inputs["volumes"]) {
 		if hp, _ := plain(obj(t, v)["hostPath"]); hp == def {
 			t.Errorf("the default host directory %s is still mounted", def)
 		}
@@ -332,7 +298,11 @@ func contains(list []string, s string) bool {
 
 func TestVolumesRetainedAndProtectedPerConfig(t *testing.T) {
 	forEachStack(t, func(t *testing.T, b built) {
-		for svc := range withVolume {
+		for _, row := range services.All {
+			if row.DataDir == "" {
+				continue
+			}
+			svc := row.Name
 			v := b.m.find(t, typeVolume, string(svc)+"-data")
 			if !v.retain {
 				t.Errorf("%s volume is not RetainOnDelete", svc)
@@ -340,15 +310,25 @@ func TestVolumesRetainedAndProtectedPerConfig(t *testing.T) {
 			if v.protect != b.s.ProtectVolumes {
 				t.Errorf("%s volume protect = %v, want %v (protectVolumes)", svc, v.protect, b.s.ProtectVolumes)
 			}
-			if name, _ := plain(v.inputs["name"]); name != topology.ContainerName(b.s.NamePrefix, svc)+"-data" {
+			if name, _ := plain(v.inputs["name"]); name != services.ContainerName(b.s.NamePrefix, svc)+"-data" {
 				t.Errorf("%s volume name = %q", svc, name)
+			}
+			mounted := false
+			for _, vol := range arr(t, b.m.find(t, typeContainer, string(svc)).inputs["volumes"]) {
+				o := obj(t, vol)
+				vn, _ := plain(o["volumeName"])
+				cp, _ := plain(o["containerPath"])
+				mounted = mounted || (vn == services.ContainerName(b.s.NamePrefix, svc)+"-data" && cp == row.DataDir)
+			}
+			if !mounted {
+				t.Errorf("%s does not mount its volume at %s", svc, row.DataDir)
 			}
 		}
 	})
 }
 
 // uploads returns the uploads of a service's container by file path.
-func uploads(t *testing.T, b built, svc topology.Service) map[string]resource.PropertyValue {
+func uploads(t *testing.T, b built, svc services.Name) map[string]resource.PropertyValue {
 	t.Helper()
 	out := map[string]resource.PropertyValue{}
 	for _, u := range arr(t, b.m.find(t, typeContainer, string(svc)).inputs["uploads"]) {
@@ -362,6 +342,7 @@ func uploads(t *testing.T, b built, svc topology.Service) map[string]resource.Pr
 func TestUploadsAreTheRenderedFiles(t *testing.T) {
 	forEachStack(t, func(t *testing.T, b built) {
 		s, l := b.s, b.layout
+		loki := services.Get(services.Loki)
 		must := func(data []byte, err error) string {
 			t.Helper()
 			if err != nil {
@@ -369,19 +350,19 @@ func TestUploadsAreTheRenderedFiles(t *testing.T) {
 			}
 			return string(data)
 		}
-		rulesFile, err := components.RulesFile(l)
+		rulesFile, err := components.RulesFile(l.Files.PrometheusRulesGlob)
 		if err != nil {
 			t.Fatal(err)
 		}
-		tmplFile, err := components.TemplateFile(l)
+		tmplFile, err := components.TemplateFile(l.Files.AlertmanagerTemplatesGlob)
 		if err != nil {
 			t.Fatal(err)
 		}
-		parts, err := pgdsn.Split(b.sec.dsn)
+		parts, err := pgdsn.Split(b.sec.DSN())
 		if err != nil {
 			t.Fatal(err)
 		}
-		adminPassword := b.sec.adminPassword
+		adminPassword := b.sec.AdminPassword
 		if adminPassword == "" {
 			adminPassword = generatedPassword
 		}
@@ -389,32 +370,34 @@ func TestUploadsAreTheRenderedFiles(t *testing.T) {
 			content string
 			secret  bool
 		}
-		want := map[topology.Service]map[string]file{
-			topology.Prometheus: {
+		want := map[services.Name]map[string]file{
+			services.Prometheus: {
 				components.PrometheusConfigFile: {must(promconfig.Render(s.Stack, l)), false},
-				rulesFile:                       {must(alerts.RenderRules(s)), false},
+				rulesFile:                       {must(alerts.RenderRules(s.Alerts)), false},
 			},
-			topology.Alertmanager: {
-				components.AlertmanagerConfigFile: {must(amconfig.Render(s, l)), false},
+			services.Alertmanager: {
+				components.AlertmanagerConfigFile: {must(amconfig.Render(amconfig.For(s.Email, true, l.Files))), false},
 				tmplFile:                          {string(amconfig.Template()), false},
-				l.Files.SMTPPasswordFile:          {b.sec.smtpPassword, true},
-				l.Files.DeadMansSwitchURLFile:     {b.sec.deadMansURL, true},
+				l.Files.SMTPPasswordFile:          {b.sec.SMTPPassword, true},
+				l.Files.DeadMansSwitchURLFile:     {b.sec.DeadMansURL, true},
 			},
-			topology.Loki:  {components.LokiConfigFile: {must(lokiconfig.Render(s)), false}},
-			topology.Alloy: {alloyconfig.ConfigPath: {must(alloyconfig.Render(s, l)), false}},
-			topology.Grafana: {
+			services.Loki: {components.LokiConfigFile: {must(lokiconfig.Render(lokiconfig.Options{
+				HTTPPort: loki.Port, DataDir: loki.DataDir, RetentionDays: s.Retention.LogDays,
+			})), false}},
+			services.Alloy: {alloyconfig.ConfigPath: {must(alloyconfig.Render(alloyconfig.Options{Stack: s.Stack, LokiPushURL: l.LokiPushURL})), false}},
+			services.Grafana: {
 				"/etc/grafana/secrets/admin_password": {adminPassword, true},
 			},
-			topology.PostgresExporter: {
+			services.PostgresExporter: {
 				"/etc/postgres_exporter/secrets/user":     {parts.User, true},
 				"/etc/postgres_exporter/secrets/password": {parts.Password, true},
 				"/etc/postgres_exporter/secrets/uri":      {parts.URI, true},
 			},
-			topology.NodeExporter: {},
-			topology.Cadvisor:     {},
+			services.NodeExporter: {},
+			services.Cadvisor:     {},
 		}
-		if l.Files.SMTPPasswordFile == "" || l.Files.DeadMansSwitchURLFile == "" {
-			t.Fatalf("the test settings set smtpPassword and deadMansSwitchUrl, but the layout has no file for them")
+		if len(want) != len(services.All) {
+			t.Fatalf("expectations for %d services, the table has %d", len(want), len(services.All))
 		}
 		for svc, files := range want {
 			got := uploads(t, b, svc)
@@ -440,7 +423,7 @@ func TestUploadsAreTheRenderedFiles(t *testing.T) {
 			t.Errorf("the exported admin password is not the one uploaded")
 		}
 		// The container's environment names the files, never their content.
-		pe := b.m.find(t, typeContainer, string(topology.PostgresExporter))
+		pe := b.m.find(t, typeContainer, string(services.PostgresExporter))
 		for _, e := range strs(t, pe.inputs["envs"]) {
 			if strings.HasPrefix(e, "DATA_SOURCE_NAME=") || strings.Contains(e, parts.Password) {
 				t.Errorf("postgres_exporter environment carries the DSN: %q", e)
@@ -453,9 +436,9 @@ func TestUploadsAreTheRenderedFiles(t *testing.T) {
 // a known secret value may only appear under a secret marker.
 func TestNoSecretInPlainInputs(t *testing.T) {
 	forEachStack(t, func(t *testing.T, b built) {
-		needles := []string{b.sec.dsn, b.sec.dsnPassword, b.sec.smtpPassword, b.sec.deadMansURL, generatedPassword}
-		if b.sec.adminPassword != "" {
-			needles = append(needles, b.sec.adminPassword)
+		needles := []string{b.sec.DSN(), b.sec.DSNPassword, b.sec.SMTPPassword, b.sec.DeadMansURL, generatedPassword}
+		if b.sec.AdminPassword != "" {
+			needles = append(needles, b.sec.AdminPassword)
 		}
 		checked := 0
 		for _, r := range b.m.all {
@@ -479,10 +462,10 @@ func TestNoSecretInPlainInputs(t *testing.T) {
 
 func TestTunnelCommand(t *testing.T) {
 	b := build(t, "prod")
-	p := b.s.Ports
 	want := "ssh -N"
-	for _, port := range []int{p.Grafana, p.Prometheus, p.Alertmanager, p.Loki} {
-		want += " -L " + strconv.Itoa(port) + ":127.0.0.1:" + strconv.Itoa(port)
+	for _, svc := range []services.Name{services.Prometheus, services.Alertmanager, services.Loki, services.Grafana} {
+		port := strconv.Itoa(int(b.s.Service(svc).HostPort))
+		want += " -L " + port + ":127.0.0.1:" + port
 	}
 	want += " deploy@vps-prod.koprogo.com"
 	if b.tunnel != want {
@@ -510,7 +493,7 @@ func TestGeneratedAdminPasswordOnlyWhenUnset(t *testing.T) {
 		if len(pws) != 1 {
 			t.Fatalf("%d RandomPassword resources, want 1", len(pws))
 		}
-		grafana := b.m.find(t, componentType[topology.Grafana], string(topology.Grafana))
+		grafana := b.m.component(t, string(services.Grafana))
 		if !isChildOf(pws[0], grafana) {
 			t.Errorf("RandomPassword parent = %s, want the Grafana component", pws[0].parent)
 		}
@@ -522,11 +505,10 @@ func TestGeneratedAdminPasswordOnlyWhenUnset(t *testing.T) {
 
 // The rules and template files must land where the configured globs look.
 func TestInstalledFilesMatchTheGlobs(t *testing.T) {
-	l := topology.Layout{Files: topology.Files{PrometheusRulesGlob: "/etc/prometheus/rules/*.rules", AlertmanagerTemplatesGlob: "/etc/am/*.tmpl"}}
-	if f, err := components.RulesFile(l); err == nil {
-		t.Errorf("RulesFile accepted %q, which the glob %q does not match", f, l.Files.PrometheusRulesGlob)
+	if f, err := components.RulesFile("/etc/prometheus/rules/*.rules"); err == nil {
+		t.Errorf("RulesFile accepted %q, which the glob does not match", f)
 	}
-	if f, err := components.TemplateFile(l); err != nil || f != "/etc/am/koprogo.tmpl" {
+	if f, err := components.TemplateFile("/etc/am/*.tmpl"); err != nil || f != "/etc/am/koprogo.tmpl" {
 		t.Errorf("TemplateFile = %q, %v", f, err)
 	}
 }
@@ -536,7 +518,7 @@ func TestInstalledFilesMatchTheGlobs(t *testing.T) {
 // filesystems where no upload needs a writable one.
 func TestLeastPrivilege(t *testing.T) {
 	forEachStack(t, func(t *testing.T, b built) {
-		for _, svc := range topology.Monitoring {
+		for _, svc := range services.Names() {
 			in := b.m.find(t, typeContainer, string(svc)).inputs
 			if p, ok := in["privileged"]; ok && p.IsBool() && p.BoolValue() {
 				t.Errorf("%s is privileged", svc)
@@ -554,10 +536,10 @@ func TestLeastPrivilege(t *testing.T) {
 			}
 			caps := obj(t, in["capabilities"])
 			dropsAll := contains(strs(t, caps["drops"]), "ALL")
-			if dropsAll == (svc == topology.Cadvisor) {
+			if dropsAll == (svc == services.Cadvisor) {
 				t.Errorf("%s drops ALL capabilities: %v", svc, dropsAll)
 			}
-			wantRO := svc == topology.NodeExporter || svc == topology.Cadvisor
+			wantRO := svc == services.NodeExporter || svc == services.Cadvisor
 			if ro := in["readOnly"].BoolValue(); ro != wantRO {
 				t.Errorf("%s read-only root filesystem = %v, want %v", svc, ro, wantRO)
 			}
@@ -566,4 +548,25 @@ func TestLeastPrivilege(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestStackFilesStateOnlyWhatDiffers: a key in a stack file that restates
+// its default (however spelt: "8GB" and "8192MB" are the same size) hides
+// which settings really differ between environments.
+func TestStackFilesStateOnlyWhatDiffers(t *testing.T) {
+	for _, stack := range []string{"prod", "staging"} {
+		t.Run(stack, func(t *testing.T) {
+			c := stacks.File(t, stack)
+			full := c.Parse(t, stack)
+			for key, v := range c.Values {
+				if c.Secret[key] {
+					continue // the test's own secrets
+				}
+				without := c.With(map[string]string{key: ""})
+				if s, err := config.Parse(stack, without.Values, without.Secret); err == nil && reflect.DeepEqual(s, full) {
+					t.Errorf("Pulumi.%s.yaml sets %s to %q, which is its default", stack, key, v)
+				}
+			}
+		})
+	}
 }

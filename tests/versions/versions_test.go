@@ -13,23 +13,23 @@ import (
 
 	"golang.org/x/mod/modfile"
 
-	"github.com/koprogo/koprogo-monitoring/config"
+	"github.com/koprogo/koprogo-monitoring/services"
 )
 
 // tool ties an image to the tools module that builds the same program.
 type tool struct {
-	image  string // config.DefaultImages field value
+	image  string // the service table's default image
 	dir    string // tools/<dir>/go.mod
 	module string // upstream module whose version is the release
 }
 
 func tools() []tool {
-	img := config.DefaultImages
+	img := func(n services.Name) string { return services.Get(n).Image }
 	return []tool{
-		{img.Prometheus, "prometheus", "github.com/prometheus/prometheus"},
-		{img.Alertmanager, "alertmanager", "github.com/prometheus/alertmanager"},
-		{img.NodeExporter, "node_exporter", "github.com/prometheus/node_exporter"},
-		{img.PostgresExporter, "postgres_exporter", "github.com/prometheus-community/postgres_exporter"},
+		{img(services.Prometheus), "prometheus", "github.com/prometheus/prometheus"},
+		{img(services.Alertmanager), "alertmanager", "github.com/prometheus/alertmanager"},
+		{img(services.NodeExporter), "node_exporter", "github.com/prometheus/node_exporter"},
+		{img(services.PostgresExporter), "postgres_exporter", "github.com/prometheus-community/postgres_exporter"},
 	}
 }
 
@@ -51,7 +51,7 @@ func TestImageTagsMatchToolVersions(t *testing.T) {
 				t.Fatal(err)
 			}
 			if m[1] != release {
-				t.Errorf("config.DefaultImages deploys %s but tools/%s/go.mod builds %s %s (release %s): change both together", tl.image, tl.dir, tl.module, modVersion, release)
+				t.Errorf("the service table deploys %s but tools/%s/go.mod builds %s %s (release %s): change both together", tl.image, tl.dir, tl.module, modVersion, release)
 			}
 		})
 	}

@@ -17,27 +17,28 @@ import (
 
 	"github.com/koprogo/koprogo-monitoring/alerts"
 	"github.com/koprogo/koprogo-monitoring/config"
+	"github.com/koprogo/koprogo-monitoring/config/pgdsn"
 	"github.com/koprogo/koprogo-monitoring/render/amconfig"
 	"github.com/koprogo/koprogo-monitoring/render/flags"
-	"github.com/koprogo/koprogo-monitoring/render/pgdsn"
 	"github.com/koprogo/koprogo-monitoring/render/promconfig"
+	"github.com/koprogo/koprogo-monitoring/services"
 	"github.com/koprogo/koprogo-monitoring/topology"
 )
 
 // Running lists the scrape jobs the stack runs here. Every other job in
-// topology.Scraped has a loopback address nobody listens on; NotRunning says
+// services.Jobs() has a loopback address nobody listens on; NotRunning says
 // why for each.
-var Running = []topology.Service{topology.Prometheus, topology.Alertmanager, topology.NodeExporter, topology.PostgresExporter}
+var Running = []services.Name{services.Prometheus, services.Alertmanager, services.NodeExporter, services.PostgresExporter}
 
 // NotRunning gives, for every scrape job the live stack does not run, the
 // reason. Its targets must be down and nothing else may be.
-var NotRunning = map[topology.Service]string{
-	topology.Grafana:  "Grafana is AGPL-3.0 and not built here; its configuration is checked by structure only",
-	topology.Loki:     "Loki is AGPL-3.0 and not built here; its configuration is checked by structure only",
-	topology.Alloy:    "Grafana Alloy is not built here (large module with AGPL Loki dependencies); its configuration is checked by structure only",
-	topology.Traefik:  "Traefik is the application's reverse proxy, not part of this stack",
-	topology.Backend:  "the KoproGo backend is the monitored application, not part of this stack",
-	topology.Cadvisor: "cAdvisor is not built: its main package lives in the separate module github.com/google/cadvisor/cmd, which the module proxy here does not serve (404); and with the deployed --docker_only=true it would export no container series on a machine without a Docker engine",
+var NotRunning = map[services.Name]string{
+	services.Grafana:  "Grafana is AGPL-3.0 and not built here; its configuration is checked by structure only",
+	services.Loki:     "Loki is AGPL-3.0 and not built here; its configuration is checked by structure only",
+	services.Alloy:    "Grafana Alloy is not built here (large module with AGPL Loki dependencies); its configuration is checked by structure only",
+	services.Traefik:  "Traefik is the application's reverse proxy, not part of this stack",
+	services.Backend:  "the KoproGo backend is the monitored application, not part of this stack",
+	services.Cadvisor: "cAdvisor is not built: its main package lives in the separate module github.com/google/cadvisor/cmd, which the module proxy here does not serve (404); and with the deployed --docker_only=true it would export no container series on a machine without a Docker engine",
 }
 
 // Stack is the running monitoring stack plus the outside world it talks to:
@@ -90,15 +91,15 @@ func Start(opts Options) (st *Stack, err error) {
 		}
 	}()
 
-	ports, err := freePorts(len(topology.Scraped) + 2)
+	ports, err := freePorts(len(services.Jobs()) + 2)
 	if err != nil {
 		return st, err
 	}
-	port := map[topology.Service]int{}
-	for i, svc := range topology.Scraped {
+	port := map[services.Name]int{}
+	for i, svc := range services.Jobs() {
 		port[svc] = ports[i]
 	}
-	pgPort := ports[len(topology.Scraped)]
+	pgPort := ports[len(services.Jobs())]
 
 	// The outside world first: the SMTP listener and the dead-man endpoint
 	// (listening before Alertmanager starts), then PostgreSQL.
@@ -144,28 +145,24 @@ func Start(opts Options) (st *Stack, err error) {
 	}
 
 	// Production's layout with loopback addresses and temp paths.
-	prod := topology.Production(st.Settings)
-	l := topology.Layout{Targets: map[topology.Service]topology.Target{}}
-	for _, svc := range topology.Scraped {
+	prod := topology.Production(st.Settings.NamePrefix, st.Settings.App.Scrape)
+	l := topology.Layout{Targets: map[services.Name]topology.Target{}}
+	for _, svc := range services.Jobs() {
 		l.Targets[svc] = topology.Target{Address: "127.0.0.1:" + strconv.Itoa(port[svc]), MetricsPath: prod.Targets[svc].MetricsPath}
 	}
-	l.AlertmanagerAddr = l.Targets[topology.Alertmanager].Address
-	l.LokiPushURL = "http://" + l.Targets[topology.Loki].Address + "/loki/api/v1/push"
+	l.AlertmanagerAddr = l.Targets[services.Alertmanager].Address
+	l.LokiPushURL = "http://" + l.Targets[services.Loki].Address + "/loki/api/v1/push"
 	l.Files = topology.Files{
 		PrometheusRulesGlob:       filepath.Join(dir, "rules", "*.yml"),
 		AlertmanagerTemplatesGlob: filepath.Join(dir, "templates", "*.tmpl"),
 		NodeTextfileDir:           filepath.Join(dir, "textfile"),
 		SMTPCAFile:                filepath.Join(dir, "secrets", "smtp-ca.pem"),
-	}
-	if prod.Files.SMTPPasswordFile != "" {
-		l.Files.SMTPPasswordFile = filepath.Join(dir, "secrets", "smtp_password")
-	}
-	if prod.Files.DeadMansSwitchURLFile != "" {
-		l.Files.DeadMansSwitchURLFile = filepath.Join(dir, "secrets", "dead_mans_switch_url")
+		SMTPPasswordFile:          filepath.Join(dir, "secrets", "smtp_password"),
+		DeadMansSwitchURLFile:     filepath.Join(dir, "secrets", "dead_mans_switch_url"),
 	}
 	st.Layout = l
-	st.PromURL = "http://" + l.Targets[topology.Prometheus].Address
-	st.AMURL = "http://" + l.Targets[topology.Alertmanager].Address
+	st.PromURL = "http://" + l.Targets[services.Prometheus].Address
+	st.AMURL = "http://" + l.Targets[services.Alertmanager].Address
 
 	// Render every file with the program's renderers.
 	var promYAML []byte
@@ -177,10 +174,10 @@ func Start(opts Options) (st *Stack, err error) {
 	if err != nil {
 		return st, fmt.Errorf("render prometheus.yml: %w", err)
 	}
-	if st.Rules, err = alerts.RenderRules(st.Settings); err != nil {
+	if st.Rules, err = alerts.RenderRules(st.Settings.Alerts); err != nil {
 		return st, fmt.Errorf("render rules: %w", err)
 	}
-	amYAML, err := amconfig.Render(st.Settings, l)
+	amYAML, err := amconfig.Render(amconfig.For(st.Settings.Email, st.Settings.DeadMansSwitchURL.IsSet(), l.Files))
 	if err != nil {
 		return st, fmt.Errorf("render alertmanager.yml: %w", err)
 	}
@@ -213,29 +210,29 @@ func Start(opts Options) (st *Stack, err error) {
 		}
 	}
 
-	addr := func(svc topology.Service) string { return l.Targets[svc].Address }
-	nodeArgs := flags.NodeExporter(flags.NodeExporterOptions{RootFS: "/", TextfileDir: l.Files.NodeTextfileDir, ListenAddress: addr(topology.NodeExporter)})
-	pgArgs := flags.PostgresExporter(flags.PostgresExporterOptions{ListenAddress: addr(topology.PostgresExporter)})
+	addr := func(svc services.Name) string { return l.Targets[svc].Address }
+	nodeArgs := flags.NodeExporter(flags.NodeExporterOptions{RootFS: "/", TextfileDir: l.Files.NodeTextfileDir, ListenAddress: addr(services.NodeExporter)})
+	pgArgs := flags.PostgresExporter(flags.PostgresExporterOptions{ListenAddress: addr(services.PostgresExporter)})
 	if opts.Baseline {
-		nodeArgs = []string{"--web.listen-address=" + addr(topology.NodeExporter)}
-		pgArgs = []string{"--web.listen-address=" + addr(topology.PostgresExporter)}
+		nodeArgs = []string{"--web.listen-address=" + addr(services.NodeExporter)}
+		pgArgs = []string{"--web.listen-address=" + addr(services.PostgresExporter)}
 	}
 	procs := []struct {
 		name, bin string
 		args, env []string
 		ready     string
 	}{
-		{"node_exporter", tools.NodeExporter, nodeArgs, nil, "http://" + addr(topology.NodeExporter) + "/metrics"},
+		{"node_exporter", tools.NodeExporter, nodeArgs, nil, "http://" + addr(services.NodeExporter) + "/metrics"},
 		{"postgres_exporter", tools.PostgresExporter, pgArgs, []string{
 			"DATA_SOURCE_USER_FILE=" + filepath.Join(dir, "secrets/pg_user"),
 			"DATA_SOURCE_PASS_FILE=" + filepath.Join(dir, "secrets/pg_password"),
 			"DATA_SOURCE_URI_FILE=" + filepath.Join(dir, "secrets/pg_uri"),
-		}, "http://" + addr(topology.PostgresExporter) + "/metrics"},
+		}, "http://" + addr(services.PostgresExporter) + "/metrics"},
 		{"alertmanager", tools.Alertmanager, flags.Alertmanager(flags.AlertmanagerOptions{
-			ConfigFile: filepath.Join(dir, "alertmanager.yml"), StoragePath: filepath.Join(dir, "alertmanager-data"), ListenAddress: addr(topology.Alertmanager),
+			ConfigFile: filepath.Join(dir, "alertmanager.yml"), StoragePath: filepath.Join(dir, "alertmanager-data"), ListenAddress: addr(services.Alertmanager),
 		}), nil, st.AMURL + "/-/ready"},
 		{"prometheus", tools.Prometheus, flags.Prometheus(flags.PrometheusOptions{
-			ConfigFile: filepath.Join(dir, "prometheus.yml"), StoragePath: filepath.Join(dir, "prometheus-data"), ListenAddress: addr(topology.Prometheus),
+			ConfigFile: filepath.Join(dir, "prometheus.yml"), StoragePath: filepath.Join(dir, "prometheus-data"), ListenAddress: addr(services.Prometheus),
 			RetentionTime: st.Settings.Retention.MetricsTime, RetentionSize: st.Settings.Retention.MetricsSize,
 		}), nil, st.PromURL + "/-/ready"},
 	}

@@ -1,4 +1,7 @@
-package dashboards
+// Package queries extracts every query of the built-in dashboards, as
+// Grafana receives them, for tests that parse them or run them against a
+// live Prometheus.
+package queries
 
 import (
 	"encoding/json"
@@ -12,6 +15,7 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/prometheus"
 
 	"github.com/koprogo/koprogo-monitoring/config"
+	"github.com/koprogo/koprogo-monitoring/dashboards"
 )
 
 // Language is the query language of a target.
@@ -33,12 +37,12 @@ type Query struct {
 	Expr      string
 }
 
-// Queries lists every PromQL and LogQL target of every built-in dashboard,
+// All lists every PromQL and LogQL target of every built-in dashboard,
 // read back from the dashboards' JSON through the Foundation SDK's types, so
 // the list is what Grafana receives. Template variable queries
 // (label_values(...)) are Grafana functions, not PromQL, and are not listed.
-func Queries(t config.Thresholds) ([]Query, error) {
-	ds, err := Builtin(t)
+func All(t config.Thresholds) ([]Query, error) {
+	ds, err := dashboards.Builtin(t)
 	if err != nil {
 		return nil, err
 	}
@@ -55,24 +59,28 @@ func Queries(t config.Thresholds) ([]Query, error) {
 
 var registerPlugins sync.Once
 
-// parse reads dashboard JSON into the SDK's type, as the SDK documents it
+// RegisterPlugins registers the SDK's panel and query plugins, which its
+// decoders need (once per process).
+func RegisterPlugins() { registerPlugins.Do(plugins.RegisterDefaultPlugins) }
+
+// Parse reads dashboard JSON into the SDK's type, as the SDK documents it
 // (json.Unmarshal after registering the panel and query plugins, which turn
 // targets into typed queries). The SDK's UnmarshalJSONStrict is not used: in
 // v0.0.22 it decodes every panel as null.
-func parse(raw []byte) (dashboard.Dashboard, error) {
-	registerPlugins.Do(plugins.RegisterDefaultPlugins)
+func Parse(raw []byte) (dashboard.Dashboard, error) {
+	RegisterPlugins()
 	var d dashboard.Dashboard
 	err := json.Unmarshal(raw, &d)
 	return d, err
 }
 
-func panelQueries(d Dashboard) ([]Query, error) {
-	model, err := parse(d.JSON)
+func panelQueries(d dashboards.Dashboard) ([]Query, error) {
+	model, err := Parse(d.JSON)
 	if err != nil {
 		return nil, fmt.Errorf("dashboard %s: %w", d.UID, err)
 	}
 	var out []Query
-	for _, p := range panels(model) {
+	for _, p := range Panels(model) {
 		for _, target := range p.Targets {
 			q := Query{Dashboard: d.UID, Panel: deref(p.Title)}
 			switch tq := target.(type) {
@@ -89,8 +97,8 @@ func panelQueries(d Dashboard) ([]Query, error) {
 	return out, nil
 }
 
-// panels flattens top-level panels and panels nested in collapsed rows.
-func panels(d dashboard.Dashboard) []dashboard.Panel {
+// Panels flattens top-level panels and panels nested in collapsed rows.
+func Panels(d dashboard.Dashboard) []dashboard.Panel {
 	var out []dashboard.Panel
 	for _, p := range d.Panels {
 		if p.Panel != nil {
@@ -110,6 +118,22 @@ var builtinValues = map[string]string{
 	"__interval":      "1m",
 	"__auto":          "1m",
 	"__range":         "6h",
+}
+
+// Variables lists the Grafana variables a query uses, by name, built-ins
+// (__rate_interval, ...) included.
+func Variables(expr string) []string {
+	var out []string
+	for _, m := range variableRef.FindAllStringSubmatch(expr, -1) {
+		out = append(out, m[1]+m[2])
+	}
+	return out
+}
+
+// IsBuiltin reports whether a built-in variable is one Substitute knows.
+func IsBuiltin(name string) bool {
+	_, ok := builtinValues[name]
+	return ok
 }
 
 var variableRef = regexp.MustCompile(`\$\{(\w+)(?::\w+)?\}|\$(\w+)`)
@@ -134,4 +158,11 @@ func Substitute(expr string) (string, error) {
 		return ".+"
 	})
 	return out, bad
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }

@@ -1,4 +1,4 @@
-package components
+package services
 
 import (
 	"net"
@@ -23,7 +23,7 @@ func TestAlloyHealthcheckProbe(t *testing.T) {
 	port := srv.Listener.Addr().(*net.TCPAddr).Port
 
 	probe := func() error {
-		test := alloyHealthcheck(port)
+		test := Get(Alloy).Health.Command(port)
 		if test[0] != "CMD" {
 			t.Fatalf("healthcheck %q is not an exec-form CMD", test)
 		}

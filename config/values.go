@@ -1,0 +1,299 @@
+package config
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"net"
+	"net/mail"
+	"net/url"
+	"path"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/alecthomas/units"
+	"github.com/prometheus/common/model"
+)
+
+// Value is the typed value of one configuration key. Set parses the raw
+// string (already trimmed; the declared default when the key is unset) and
+// validates it; its error says what is wrong and what is allowed, without
+// the key's name, and never quotes more than a bounded prefix of the value.
+type Value interface {
+	Set(raw string) error
+}
+
+// problem is a validation failure of one value.
+type problem string
+
+func (p problem) Error() string { return string(p) }
+
+func problemf(format string, args ...any) error { return problem(fmt.Sprintf(format, args...)) }
+
+// maxShown bounds how much of a bad value a message repeats: enough to
+// recognise a typo, never a pasted file.
+const maxShown = 64
+
+// show quotes a value for a message: in full when short, else its first
+// maxShown bytes and its length.
+func show(v string) string {
+	if len(v) <= maxShown {
+		return strconv.Quote(v)
+	}
+	cut := maxShown
+	for cut > 0 && !utf8Start(v[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s… (%d bytes)", strconv.Quote(v[:cut]), len(v))
+}
+
+func utf8Start(b byte) bool { return b&0xC0 != 0x80 }
+
+// Port is a TCP port number.
+type Port int
+
+func (p *Port) Set(v string) error {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 65535 {
+		return problemf("%s is out of range; allowed: a whole number from 1 to 65535", show(v))
+	}
+	*p = Port(n)
+	return nil
+}
+
+// percent is a threshold strictly between 0 and 100.
+type percent struct{ p *float64 }
+
+func (p percent) Set(v string) error {
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || f <= 0 || f >= 100 {
+		return problemf("%s is out of range; allowed: a number above 0 and below 100", show(v))
+	}
+	*p.p = f
+	return nil
+}
+
+// positive is a threshold above 0.
+type positive struct{ p *float64 }
+
+func (p positive) Set(v string) error {
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || f <= 0 || math.IsInf(f, 0) {
+		return problemf("%s is out of range; allowed: a number above 0", show(v))
+	}
+	*p.p = f
+	return nil
+}
+
+// Duration is a positive Prometheus duration (30d, 12h, 1w).
+type Duration model.Duration
+
+func (d *Duration) Set(v string) error {
+	m, err := model.ParseDuration(v)
+	if err != nil || m <= 0 {
+		return problemf("%s is not a retention time; allowed: a positive Prometheus duration such as 15d or 30d", show(v))
+	}
+	*d = Duration(m)
+	return nil
+}
+
+// String is Prometheus' own spelling of the duration (30d, 1w, 36h).
+func (d Duration) String() string { return model.Duration(d).String() }
+
+// ByteSize is a positive size in bytes. Units are powers of 1024, as
+// Prometheus reads its size flags (KB, MB, GB, TB; KiB... also accepted).
+type ByteSize int64
+
+func (b *ByteSize) Set(v string) error {
+	n, err := units.ParseBase2Bytes(v)
+	if err != nil || n <= 0 {
+		return problemf("%s is not a size; allowed: a positive size such as 512MB or 8GB", show(v))
+	}
+	*b = ByteSize(n)
+	return nil
+}
+
+// String spells the size in the largest unit that divides it exactly, in
+// the form Prometheus' flags and documentation use (8GB, 512MB).
+func (b ByteSize) String() string {
+	for _, u := range []struct {
+		suffix string
+		size   int64
+	}{{"TB", 1 << 40}, {"GB", 1 << 30}, {"MB", 1 << 20}, {"KB", 1 << 10}} {
+		if int64(b) >= u.size && int64(b)%u.size == 0 {
+			return strconv.FormatInt(int64(b)/u.size, 10) + u.suffix
+		}
+	}
+	return strconv.FormatInt(int64(b), 10) + "B"
+}
+
+// boolValue parses true or false.
+type boolValue struct{ p *bool }
+
+func (b boolValue) Set(v string) error {
+	x, err := strconv.ParseBool(v)
+	if err != nil {
+		return problemf("%s is not a boolean; allowed: true or false", show(v))
+	}
+	*b.p = x
+	return nil
+}
+
+// intIn is a whole number within bounds.
+type intIn struct {
+	p      *int
+	lo, hi int
+}
+
+func (n intIn) Set(v string) error {
+	x, err := strconv.Atoi(v)
+	if err != nil || x < n.lo || x > n.hi {
+		return problemf("%s is out of range; allowed: a whole number from %d to %d", show(v), n.lo, n.hi)
+	}
+	*n.p = x
+	return nil
+}
+
+// text is a string that must match a grammar; empty passes when allowed.
+type text struct {
+	p          *string
+	valid      func(string) bool
+	allowEmpty bool
+	allowed    string // the message's "what is wrong; allowed: ..." tail
+}
+
+func (t text) Set(v string) error {
+	if (v == "" && !t.allowEmpty) || (v != "" && !t.valid(v)) {
+		return problemf("%s %s", show(v), t.allowed)
+	}
+	*t.p = v
+	return nil
+}
+
+// list is a comma-separated list; each item must be valid.
+type list struct {
+	p       *[]string
+	valid   func(string) bool
+	allowed string
+}
+
+func (l list) Set(v string) error {
+	var out []string
+	for _, item := range strings.Split(v, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	var bad []string
+	for _, item := range out {
+		if !l.valid(item) {
+			bad = append(bad, fmt.Sprintf("%s %s", show(item), l.allowed))
+		}
+	}
+	*l.p = out
+	if len(bad) > 0 {
+		return problem(strings.Join(bad, "\n"))
+	}
+	return nil
+}
+
+// jsonList is a JSON list of strings.
+type jsonList struct{ p *[]string }
+
+func (j jsonList) Set(v string) error {
+	var out []string
+	if v != "" {
+		if err := json.Unmarshal([]byte(v), &out); err != nil {
+			return problemf("%s is not a JSON list of strings", show(v))
+		}
+	}
+	*j.p = out
+	return nil
+}
+
+// Grammars.
+var (
+	dnsLabel = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
+	// dockerObjectName is what Docker accepts for container and network names.
+	dockerObjectName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
+	// imageRef accepts repo:tag (tag not "latest") or repo@sha256:<64 hex>.
+	imageRef = regexp.MustCompile(`^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})$`)
+	hostPort = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?:[0-9]{1,5}$`)
+)
+
+func isNamePrefix(v string) bool { return dnsLabel.MatchString(v) && len(v) <= 40 }
+
+func isImage(v string) bool { return imageRef.MatchString(v) && !strings.HasSuffix(v, ":latest") }
+
+func isTarget(v string) bool {
+	if !hostPort.MatchString(v) {
+		return false
+	}
+	port, _ := strconv.Atoi(v[strings.LastIndex(v, ":")+1:])
+	return port >= 1 && port <= 65535
+}
+
+func isIP(v string) bool { return net.ParseIP(v) != nil }
+
+func isURLPath(v string) bool { return strings.HasPrefix(v, "/") }
+
+// isHostDir: Docker bind-mounts this host path. A relative path would be
+// taken as a volume name, and ".." could walk out of the intended directory.
+func isHostDir(v string) bool {
+	return path.IsAbs(v) && !slices.Contains(strings.Split(v, "/"), "..")
+}
+
+func isHTTPURL(v string) bool {
+	u, err := url.Parse(v)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
+func isEmail(v string) bool {
+	a, err := mail.ParseAddress(v)
+	return err == nil && a.Address == v
+}
+
+func isHostName(v string) bool { return !strings.ContainsAny(v, ":/ ") }
+
+// dockerHost is ssh://user@host[:port], unix:///path or empty. A value that
+// holds a password is never quoted.
+type dockerHost struct{ p *string }
+
+const dockerHostAllowed = "allowed: ssh://user@host[:port], unix:///path/to/docker.sock, or empty for the local socket"
+
+func (d dockerHost) Set(h string) error {
+	*d.p = h
+	if h == "" {
+		return nil
+	}
+	u, err := url.Parse(h)
+	switch {
+	case err == nil && u.User != nil && hasPassword(u.User):
+		// Not quoted: the value holds a password, which belongs in an
+		// SSH key, not in the stack configuration.
+		return problemf("contains a password; %s, authenticated with an SSH key (ssh-agent or dockerSshOpts -i)", dockerHostAllowed)
+	case err != nil || (u.Scheme != "ssh" && u.Scheme != "unix"),
+		u.Scheme == "ssh" && (u.User == nil || u.User.Username() == "" || u.Hostname() == "" || (u.Path != "" && u.Path != "/")),
+		u.Scheme == "unix" && (u.Path == "" || u.Host != ""):
+		return problemf("%s is not a Docker host; %s", show(h), dockerHostAllowed)
+	}
+	return nil
+}
+
+func hasPassword(u *url.Userinfo) bool {
+	_, ok := u.Password()
+	return ok
+}
+
+// loginName is the Grafana admin login.
+type loginName struct{ p *string }
+
+func (l loginName) Set(v string) error {
+	if v == "" {
+		return problem("is empty; allowed: a login name")
+	}
+	*l.p = v
+	return nil
+}
