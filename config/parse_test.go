@@ -28,6 +28,15 @@ func valid() (map[string]string, map[string]bool) {
 	return c.Values, c.Secret
 }
 
+// defaultMemoryTotal is the sum of the table's default memory limits.
+func defaultMemoryTotal() int {
+	total := 0
+	for _, row := range services.All {
+		total += row.MemoryMB
+	}
+	return total
+}
+
 func problemsOf(t *testing.T, values map[string]string, secret map[string]bool) []string {
 	t.Helper()
 	_, err := Parse("test", values, secret)
@@ -96,7 +105,8 @@ func TestParseReportsExactProblems(t *testing.T) {
 		{"weak admin password", map[string]string{"grafanaAdminPassword": "short-pw"}, map[string]bool{"grafanaAdminPassword": true},
 			[]string{`grafanaAdminPassword: is too short; allowed: at least 20 characters, or unset to generate one`}},
 		{"memory budget exceeded", map[string]string{"prometheusMemoryMb": "2000"}, nil,
-			[]string{`memoryBudgetMb: the memory limits add up to 3120 MiB, over the budget of 1792 MiB; lower a *MemoryMb key or raise memoryBudgetMb`}},
+			[]string{fmt.Sprintf("memoryBudgetMb: the memory limits add up to %d MiB, over the budget of 1792 MiB; lower a *MemoryMb key or raise memoryBudgetMb",
+				defaultMemoryTotal()-services.Get(services.Prometheus).MemoryMB+2000)}},
 		{"invalid memory limit is not summed", map[string]string{"lokiMemoryMb": "lots"}, nil,
 			[]string{`lokiMemoryMb: "lots" is out of range; allowed: a whole number from 128 to 65536`}},
 		{"image without tag", map[string]string{"grafanaImage": "grafana/grafana"}, nil,
