@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Builds the upstream binaries the tests run (promtool, amtool, prometheus,
 # alertmanager, node_exporter, postgres_exporter) at exactly the versions the
-# stack deploys, into .cache/bin/<name>-<version>, and points
-# .cache/bin-current/<name> at them. Tests find them through
-# KOPROGO_TOOLS_BIN=.cache/bin-current.
+# stack deploys, and actionlint (which checks .github/workflows), into
+# .cache/bin/<name>-<version>, and points .cache/bin-current/<name> at them.
+# Tests find them through KOPROGO_TOOLS_BIN=.cache/bin-current.
 #
 # Each tool has its own module under tools/<tool>/ so that each binary is built
 # with the dependency versions its upstream go.mod declares, as the release is
@@ -42,6 +42,19 @@ release_version() {
 	echo "$v"
 }
 
+# version_ldflags MODULE VERSION prints the -X flags that make the binary
+# report its release version, as the upstream release build does.
+version_ldflags() {
+	case $1 in
+	github.com/rhysd/actionlint)
+		echo "-X github.com/rhysd/actionlint.version=$2"
+		;;
+	*)
+		echo "-X github.com/prometheus/common/version.Version=$2 -X github.com/prometheus/common/version.Branch=release -X github.com/prometheus/common/version.BuildUser=koprogo-tools"
+		;;
+	esac
+}
+
 # build NAME DIR MODULE PACKAGE [extra go build flags...]
 build() {
 	local name=$1 dir=$2 module=$3 pkg=$4
@@ -52,7 +65,7 @@ build() {
 	if [[ ! -x $out ]]; then
 		echo "building $name $version" >&2
 		(cd "$root/tools/$dir" && go build "${build_flags[@]}" "$@" \
-			-ldflags "-s -w -X github.com/prometheus/common/version.Version=$version -X github.com/prometheus/common/version.Branch=release -X github.com/prometheus/common/version.BuildUser=koprogo-tools" \
+			-ldflags "-s -w $(version_ldflags "$module" "$version")" \
 			-o "$out.tmp" "$pkg")
 		mv "$out.tmp" "$out"
 	fi
@@ -87,5 +100,6 @@ if [[ ! -x $bin/alertmanager-${am_version#v} || ! -x $bin/amtool-${am_version#v}
 fi
 build alertmanager alertmanager github.com/prometheus/alertmanager github.com/prometheus/alertmanager/cmd/alertmanager -mod=vendor
 build amtool alertmanager github.com/prometheus/alertmanager github.com/prometheus/alertmanager/cmd/amtool -mod=vendor
+build actionlint actionlint github.com/rhysd/actionlint github.com/rhysd/actionlint/cmd/actionlint
 
 echo "tools ready in $current" >&2
