@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"time"
 
 	"github.com/pulumi/pulumi-docker/sdk/v4/go/docker"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -54,6 +55,8 @@ const (
 	// `wait` fails the update if the container is not healthy by then.
 	waitTimeoutSeconds = 300
 	stopGraceSeconds   = 30
+	healthInterval     = 15 * time.Second
+	healthTimeout      = 5 * time.Second
 	logMaxSize         = "10m"
 	logMaxFile         = "3"
 	// Upload modes. The files are owned by root (the upload is a tar written
@@ -151,7 +154,7 @@ func deploy(ctx *pulumi.Context, parent pulumi.Resource, h Host, n services.Name
 		networks = append(networks, docker.ContainerNetworksAdvancedArgs{Name: pulumi.String(h.AppNetwork)})
 	}
 
-	caps := &docker.ContainerCapabilitiesArgs{Adds: pulumi.ToStringArray(c.capAdd)}
+	caps := &docker.ContainerCapabilitiesArgs{}
 	if !c.keepDefaultCaps {
 		caps.Drops = pulumi.StringArray{pulumi.String("ALL")}
 	}
@@ -160,17 +163,19 @@ func deploy(ctx *pulumi.Context, parent pulumi.Resource, h Host, n services.Name
 		Name: pulumi.String(containerName),
 		// The image ID, not the tag: a tag lookup would show a diff (and
 		// replace the container) on every run (pulumi-docker #132, #325).
-		Image:       img.ImageId,
-		Entrypoints: pulumi.ToStringArray(c.entrypoint),
-		Command:     pulumi.ToStringArray(c.command),
-		Envs:        envs,
-		Restart:     pulumi.String(restartPolicy),
+		Image:   img.ImageId,
+		Envs:    envs,
+		Restart: pulumi.String(restartPolicy),
 		// On replacement the provider otherwise force-removes the container
 		// (SIGKILL): give Prometheus (TSDB head, WAL) and Loki (ingester) a
 		// clean shutdown, here and on `docker stop`.
 		DestroyGraceSeconds: pulumi.Int(stopGraceSeconds),
 		StopTimeout:         pulumi.Int(stopGraceSeconds),
 		Memory:              pulumi.Int(cfg.MemoryMB),
+		// Memory plus swap equal to memory: no swap. Left unset, the engine
+		// allows as much swap again and the provider reads that back as a
+		// change on every later run.
+		MemorySwap: pulumi.Int(cfg.MemoryMB),
 		Ports: docker.ContainerPortArray{docker.ContainerPortArgs{
 			Internal: pulumi.Int(row.Port),
 			External: pulumi.Int(int(cfg.HostPort)),
@@ -185,11 +190,13 @@ func deploy(ctx *pulumi.Context, parent pulumi.Resource, h Host, n services.Name
 		NetworkMode:      pulumi.String("bridge"),
 		NetworksAdvanced: networks,
 		Healthcheck: &docker.ContainerHealthcheckArgs{
-			Tests:       pulumi.ToStringArray(row.Health.Command(row.Port)),
-			Interval:    pulumi.String("15s"),
-			Timeout:     pulumi.String("5s"),
+			Tests: pulumi.ToStringArray(row.Health.Command(row.Port)),
+			// Durations in Go's canonical form (2m0s, not 120s), the form
+			// the provider stores and reads back.
+			Interval:    pulumi.String(healthInterval.String()),
+			Timeout:     pulumi.String(healthTimeout.String()),
 			Retries:     pulumi.Int(4),
-			StartPeriod: pulumi.String(fmt.Sprintf("%ds", int(row.StartPeriod.Seconds()))),
+			StartPeriod: pulumi.String(row.StartPeriod.String()),
 		},
 		// Dependents (the Grafana provider resources, the next service) are
 		// created only once this container reports healthy.
@@ -204,6 +211,18 @@ func deploy(ctx *pulumi.Context, parent pulumi.Resource, h Host, n services.Name
 		Volumes:      volumes,
 		Mounts:       c.mounts,
 		Devices:      c.devices,
+	}
+	// Only what the service sets: an empty entrypoint or command would
+	// differ from the image's own, which the provider reads back, and
+	// replace the container on every run.
+	if len(c.entrypoint) > 0 {
+		args.Entrypoints = pulumi.ToStringArray(c.entrypoint)
+	}
+	if len(c.command) > 0 {
+		args.Command = pulumi.ToStringArray(c.command)
+	}
+	if len(c.capAdd) > 0 {
+		caps.Adds = pulumi.ToStringArray(c.capAdd)
 	}
 	if c.user != "" {
 		args.User = pulumi.String(c.user)

@@ -19,15 +19,29 @@ type Key struct {
 	Derived string
 	// Secret keys must be set with `pulumi config set --secret`.
 	Secret bool
-	value  Value
+	// Required keys have no default: the stack must set them.
+	Required bool
+	value    Value
+}
+
+// Type is the key's type as Pulumi.yaml declares it (integer, boolean or
+// string: Pulumi has no number type, so thresholds are strings there).
+func (k Key) Type() string {
+	switch k.value.(type) {
+	case *Port, intIn:
+		return "integer"
+	case boolValue:
+		return "boolean"
+	}
+	return "string"
 }
 
 // derived declares a key whose default follows other keys (see check).
 func derived(k Key, def string) Key { k.Derived = def; return k }
 
 func key(name, def, doc string, v Value) Key {
-	_, secret := v.(secretValue)
-	return Key{Name: name, Default: def, Doc: doc, Secret: secret, value: v}
+	sv, secret := v.(secretValue)
+	return Key{Name: name, Default: def, Doc: doc, Secret: secret, Required: secret && sv.required != "", value: v}
 }
 
 // Keys lists every key the program reads, in README order. (The values they

@@ -3,7 +3,6 @@ package grafanaprovider
 import (
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"sort"
@@ -13,10 +12,14 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// schemaRelPath is the provider schema excerpt, relative to the repository
-// root: a fresh clone sits beside shared/ in CI, as /work/main sits beside
-// /work/shared here.
-const schemaRelPath = "../shared/grafana-provider/schema-excerpt.json"
+// schemaFile is an excerpt of the real Pulumi schema of the pulumiverse
+// grafana provider, release 2.38.0 (terraform-provider-grafana v4.44.0),
+// verbatim from provider/cmd/pulumi-resource-grafana/schema.json of
+// github.com/pulumiverse/pulumi-grafana: the package name,
+// pluginDownloadURL, the provider's config and inputs, and the Folder,
+// DataSource, Dashboard and alerting resources with every type they
+// reference. It is the tests' own data, so a clone needs nothing beside it.
+const schemaFile = "testdata/schema-excerpt.json"
 
 type schemaProperty struct {
 	Type                 string          `json:"type"`
@@ -39,32 +42,12 @@ type providerSchema struct {
 	Resources         map[string]schemaResource `json:"resources"`
 }
 
-// repoRoot is the directory holding go.mod, found upwards from the test's
-// working directory (the package directory).
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-}
-
 func loadSchema(t *testing.T) providerSchema {
 	t.Helper()
-	path := filepath.Join(repoRoot(t), filepath.FromSlash(schemaRelPath))
+	path := schemaFile
 	raw, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("the Grafana provider schema excerpt is required at <repo>/%s (shared/ must sit beside the clone): %v", schemaRelPath, err)
+		t.Fatal(err)
 	}
 	var s providerSchema
 	if err := json.Unmarshal(raw, &s); err != nil {

@@ -98,6 +98,11 @@ func TestResourcesParentsAndProviders(t *testing.T) {
 		if got, _ := plain(provider.inputs["host"]); got != b.s.Docker.Host {
 			t.Errorf("provider host = %q, want %q", got, b.s.Docker.Host)
 		}
+		// Always off, so a pull request's preview needs no VPS and sends the
+		// same provider inputs as an up.
+		if v := provider.inputs["disableDockerDaemonCheck"]; !v.IsBool() || !v.BoolValue() {
+			t.Errorf("provider disableDockerDaemonCheck = %v, want true", v)
+		}
 		usesProvider := func(r *registered) bool {
 			return string(r.provider.Type()) == typeDockerProvider && r.provider.Name() == "docker"
 		}

@@ -1,0 +1,106 @@
+package stack_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+)
+
+// The Docker provider reads every container back from the engine after
+// creating it. An input it normalises (an empty list where the engine
+// reports the image's default, a duration spelt otherwise than Go's
+// time.Duration.String, a field left unset that the engine fills in) then
+// shows as a change on the next `pulumi up`: an update, or a replacement
+// when the field forces one, as most container fields do. These checks hold
+// every container of both stacks to forms that read back unchanged, so a new
+// service cannot reintroduce such a diff.
+
+// durationInputs are container inputs the provider stores as Go durations.
+var durationInputs = map[string]bool{"interval": true, "timeout": true, "startPeriod": true, "startInterval": true}
+
+// engineFilled are container inputs the engine fills in when they are
+// unset, which the provider then reports as a change: they must be set.
+var engineFilled = []resource.PropertyKey{"memorySwap", "networkMode"}
+
+func TestNoInputTheProviderNormalises(t *testing.T) {
+	forEachStack(t, func(t *testing.T, b built) {
+		for _, c := range b.m.ofType(typeContainer) {
+			for _, p := range normalisationProblems(c.name, c.inputs) {
+				t.Error(p)
+			}
+			if m, s := c.inputs["memory"], c.inputs["memorySwap"]; !m.IsNumber() || !s.IsNumber() || m.NumberValue() != s.NumberValue() {
+				t.Errorf("%s: memorySwap %v, want memory %v (no swap)", c.name, s, m)
+			}
+		}
+	})
+}
+
+// normalisationProblems lists the inputs of a container that the provider
+// would read back differently.
+func normalisationProblems(name string, inputs resource.PropertyMap) []string {
+	var out []string
+	for _, k := range engineFilled {
+		if v, ok := inputs[k]; !ok || v.IsNull() {
+			out = append(out, fmt.Sprintf("%s.%s is unset: the engine fills it in and the provider reads that back as a change", name, k))
+		}
+	}
+	var walk func(path string, v resource.PropertyValue)
+	walk = func(path string, v resource.PropertyValue) {
+		switch {
+		case v.IsSecret():
+			walk(path, v.SecretValue().Element)
+		case v.IsOutput():
+			walk(path, v.OutputValue().Element)
+		case v.IsArray():
+			if len(v.ArrayValue()) == 0 {
+				out = append(out, path+" is an empty list: leave it unset, so the image's or the engine's value stands")
+			}
+			for _, e := range v.ArrayValue() {
+				walk(path+"[]", e)
+			}
+		case v.IsObject():
+			if len(v.ObjectValue()) == 0 {
+				out = append(out, path+" is an empty object: leave it unset")
+			}
+			for k, e := range v.ObjectValue() {
+				p := path + "." + string(k)
+				if durationInputs[string(k)] && e.IsString() {
+					d, err := time.ParseDuration(e.StringValue())
+					if err != nil || d.String() != e.StringValue() {
+						out = append(out, fmt.Sprintf("%s = %q: write %v, the form the provider reads back", p, e.StringValue(), d))
+					}
+				}
+				walk(p, e)
+			}
+		}
+	}
+	for k, v := range inputs {
+		walk(name+"."+string(k), v)
+	}
+	return out
+}
+
+// Each class of normalised input is caught.
+func TestNormalisationChecksCatchEachClass(t *testing.T) {
+	good := resource.PropertyMap{"memorySwap": resource.NewNumberProperty(64), "networkMode": resource.NewStringProperty("bridge")}
+	with := func(k resource.PropertyKey, v resource.PropertyValue) resource.PropertyMap {
+		m := good.Copy()
+		m[k] = v
+		return m
+	}
+	if p := normalisationProblems("c", good); len(p) != 0 {
+		t.Fatalf("a normalised container is refused: %q", p)
+	}
+	for name, in := range map[string]resource.PropertyMap{
+		"empty entrypoint":      with("entrypoints", resource.NewArrayProperty(nil)),
+		"start period in s":     with("healthcheck", resource.NewObjectProperty(resource.PropertyMap{"startPeriod": resource.NewStringProperty("120s")})),
+		"empty capabilities":    with("capabilities", resource.NewObjectProperty(resource.PropertyMap{})),
+		"memorySwap left unset": func() resource.PropertyMap { m := good.Copy(); delete(m, "memorySwap"); return m }(),
+	} {
+		if p := normalisationProblems("c", in); len(p) == 0 {
+			t.Errorf("%s passed the check", name)
+		}
+	}
+}
