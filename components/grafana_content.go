@@ -22,8 +22,9 @@ type GrafanaContentArgs struct {
 	Thresholds    config.Thresholds   // the dashboards' red steps, as the alert rules' thresholds
 	AdminUser     string              // Grafana admin login
 	AdminPassword pulumi.StringOutput // secret
-	// Grafana is the Grafana container; every provider resource waits for it
-	// (the container is created with wait=true and a healthcheck).
+	// Grafana is what makes Grafana ready for the admin's login: the
+	// admin password reset, which runs once the container is healthy. Every
+	// provider resource waits for it.
 	Grafana pulumi.Resource
 	// CustomDashboardsDir holds operators' dashboard JSON files
 	// (dashboards.CustomDir, relative to the project directory); "" = none.

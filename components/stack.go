@@ -110,7 +110,7 @@ func NewStack(ctx *pulumi.Context, name string, args *StackArgs, opts ...pulumi.
 			return err
 		}
 		if st.Grafana, err = NewGrafana(ctx, string(services.Grafana), &GrafanaArgs{
-			Host: host, Service: svc(services.Grafana),
+			Host: host, Service: svc(services.Grafana), Docker: s.Docker,
 			AdminUser: s.Grafana.AdminUser, AdminPassword: s.Grafana.AdminPassword, RootURL: s.Grafana.RootURL,
 		}, child); err != nil {
 			return err
@@ -122,7 +122,7 @@ func NewStack(ctx *pulumi.Context, name string, args *StackArgs, opts ...pulumi.
 				Thresholds:    s.Alerts.Thresholds,
 				AdminUser:     s.Grafana.AdminUser,
 				AdminPassword: st.Grafana.AdminPassword,
-				Grafana:       st.Grafana.Container,
+				Grafana:       st.Grafana.PasswordReset,
 				// Pulumi runs the program in the project directory, so the
 				// relative folder resolves to the repository's
 				// dashboards/custom.

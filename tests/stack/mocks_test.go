@@ -19,7 +19,15 @@ const (
 	typeNetwork        = "docker:index/network:Network"
 	typeDockerProvider = "pulumi:providers:docker"
 	typeRandomPassword = "random:index/randomPassword:RandomPassword"
-	generatedPassword  = "generated-by-mock-RandomPassword-0123456789"
+	typeCommand        = "command:local:Command"
+)
+
+// generated is what the mocked RandomPassword named name returns.
+func generated(name string) string { return "generated-by-mock-" + name + "-0123456789" }
+
+const (
+	generatedAdmin     = "grafana-admin-password"
+	generatedBootstrap = "grafana-bootstrap-password"
 )
 
 // fakeImageID is what the mocked RemoteImage reports as imageId for a name.
@@ -34,9 +42,20 @@ type registered struct {
 	parent    resource.URN
 	provider  resource.URN // "" for components and providers
 	inputs    resource.PropertyMap
+	deps      []resource.URN // explicit dependencies (DependsOn)
 	protect   bool
 	retain    bool
 	dbr       bool
+}
+
+// dependsOn reports whether r depends on the resource target.
+func (r *registered) dependsOn(target *registered) bool {
+	for _, d := range r.deps {
+		if string(d.Type()) == target.typ && d.Name() == target.name {
+			return true
+		}
+	}
+	return false
 }
 
 type mocks struct {
@@ -55,6 +74,9 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		retain:  rpc.GetRetainOnDelete(),
 		dbr:     rpc.GetDeleteBeforeReplace(),
 	}
+	for _, d := range rpc.GetDependencies() {
+		r.deps = append(r.deps, resource.URN(d))
+	}
 	if ref := args.Provider; ref != "" {
 		r.provider = resource.URN(ref[:strings.LastIndex(ref, "::")])
 	}
@@ -65,7 +87,7 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		outs["imageId"] = resource.NewStringProperty(fakeImageID(name))
 		outs["repoDigest"] = resource.NewStringProperty(strings.Split(name, ":")[0] + "@" + fakeImageID(name))
 	case typeRandomPassword:
-		outs["result"] = resource.MakeSecret(resource.NewStringProperty(generatedPassword))
+		outs["result"] = resource.MakeSecret(resource.NewStringProperty(generated(args.Name)))
 	}
 	m.mu.Lock()
 	m.all = append(m.all, r)

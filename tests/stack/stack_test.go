@@ -5,6 +5,7 @@ package stack_test
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -369,7 +370,7 @@ func TestUploadsAreTheRenderedFiles(t *testing.T) {
 		}
 		adminPassword := b.sec.AdminPassword
 		if adminPassword == "" {
-			adminPassword = generatedPassword
+			adminPassword = generated(generatedAdmin)
 		}
 		type file struct {
 			content string
@@ -391,7 +392,7 @@ func TestUploadsAreTheRenderedFiles(t *testing.T) {
 			})), false}},
 			services.Alloy: {alloyconfig.ConfigPath: {must(alloyconfig.Render(alloyconfig.Options{Stack: s.Stack, LokiPushURL: l.LokiPushURL})), false}},
 			services.Grafana: {
-				"/etc/grafana/secrets/admin_password": {adminPassword, true},
+				"/etc/grafana/secrets/bootstrap_admin_password": {generated(generatedBootstrap), true},
 			},
 			services.PostgresExporter: {
 				"/etc/postgres_exporter/secrets/user":     {parts.User, true},
@@ -424,7 +425,7 @@ func TestUploadsAreTheRenderedFiles(t *testing.T) {
 			}
 		}
 		if b.password != adminPassword {
-			t.Errorf("the exported admin password is not the one uploaded")
+			t.Errorf("the exported admin password is not the configured or generated one")
 		}
 		// The container's environment names the files, never their content.
 		pe := b.m.find(t, typeContainer, string(services.PostgresExporter))
@@ -440,7 +441,7 @@ func TestUploadsAreTheRenderedFiles(t *testing.T) {
 // a known secret value may only appear under a secret marker.
 func TestNoSecretInPlainInputs(t *testing.T) {
 	forEachStack(t, func(t *testing.T, b built) {
-		needles := []string{b.sec.DSN(), b.sec.DSNPassword, b.sec.SMTPPassword, b.sec.DeadMansURL, generatedPassword}
+		needles := []string{b.sec.DSN(), b.sec.DSNPassword, b.sec.SMTPPassword, b.sec.DeadMansURL, generated(generatedAdmin), generated(generatedBootstrap)}
 		if b.sec.AdminPassword != "" {
 			needles = append(needles, b.sec.AdminPassword)
 		}
@@ -483,26 +484,79 @@ func TestTunnelCommand(t *testing.T) {
 	}
 }
 
-// The admin password is generated (RandomPassword, a child of the Grafana
-// component, at least 24 characters) only when none is configured.
-func TestGeneratedAdminPasswordOnlyWhenUnset(t *testing.T) {
+// Grafana's passwords are generated (RandomPassword, children of the
+// Grafana component, at least 24 characters): the bootstrap password always,
+// the admin password only when none is configured.
+func TestGeneratedPasswords(t *testing.T) {
 	forEachStack(t, func(t *testing.T, b built) {
-		pws := b.m.ofType(typeRandomPassword)
-		if b.s.Grafana.AdminPassword.IsSet() {
-			if len(pws) != 0 {
-				t.Fatalf("grafanaAdminPassword is set but %d RandomPassword resources were registered", len(pws))
-			}
-			return
+		want := []string{generatedBootstrap}
+		if !b.s.Grafana.AdminPassword.IsSet() {
+			want = append(want, generatedAdmin)
 		}
-		if len(pws) != 1 {
-			t.Fatalf("%d RandomPassword resources, want 1", len(pws))
-		}
+		var got []string
 		grafana := b.m.component(t, string(services.Grafana))
-		if !isChildOf(pws[0], grafana) {
-			t.Errorf("RandomPassword parent = %s, want the Grafana component", pws[0].parent)
+		for _, pw := range b.m.ofType(typeRandomPassword) {
+			got = append(got, pw.name)
+			if !isChildOf(pw, grafana) {
+				t.Errorf("%s parent = %s, want the Grafana component", pw.name, pw.parent)
+			}
+			if n := int(pw.inputs["length"].NumberValue()); n < 24 {
+				t.Errorf("%s: length %d, want at least 24", pw.name, n)
+			}
 		}
-		if n := int(pws[0].inputs["length"].NumberValue()); n < 24 {
-			t.Errorf("generated password length %d, want at least 24", n)
+		slices.Sort(got)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("RandomPassword resources %q, want %q", got, want)
+		}
+	})
+}
+
+// The admin password reaches the running Grafana through the reset
+// command: on the Docker host (over the provider's own ssh and options),
+// the password on stdin and secret, after the container, before any
+// Grafana-provider resource.
+func TestAdminPasswordReset(t *testing.T) {
+	forEachStack(t, func(t *testing.T, b built) {
+		cmd := b.m.find(t, typeCommand, "grafana-admin-password-reset")
+		if !isChildOf(cmd, b.m.component(t, string(services.Grafana))) {
+			t.Errorf("reset command parent = %s", cmd.parent)
+		}
+		stdin, secret := plain(cmd.inputs["stdin"])
+		want := b.sec.AdminPassword
+		if want == "" {
+			want = generated(generatedAdmin)
+		}
+		if stdin != want || !secret {
+			t.Errorf("reset stdin: the admin password %v, secret %v", stdin == want, secret)
+		}
+		create, _ := plain(cmd.inputs["create"])
+		wantCmd := components.HostCommand(b.s.Docker, append([]string{"docker", "exec", "-i", services.ContainerName(b.s.NamePrefix, services.Grafana)}, components.ResetAdminPasswordCommand...)...)
+		if create != wantCmd {
+			t.Errorf("reset command %q, want %q", create, wantCmd)
+		}
+		for _, opt := range b.s.Docker.SSHOpts {
+			if !strings.Contains(create, opt) {
+				t.Errorf("reset command %q does not pass dockerSshOpts' %q, as the Docker provider does", create, opt)
+			}
+		}
+		if strings.Contains(create, want) {
+			t.Error("the password is in the command line")
+		}
+		if !cmd.dependsOn(b.m.find(t, typeContainer, string(services.Grafana))) {
+			t.Errorf("the reset does not wait for the Grafana container: %q", cmd.deps)
+		}
+		grafanaResources := 0
+		for _, r := range b.m.all {
+			if strings.HasPrefix(r.typ, "grafana:") || r.typ == "pulumi:providers:grafana" {
+				grafanaResources++
+				if !r.dependsOn(cmd) {
+					t.Errorf("%s %s logs in before the admin password is set", r.typ, r.name)
+				}
+			}
+		}
+		if b.s.Grafana.ManageContent && grafanaResources == 0 {
+			t.Error("no Grafana-provider resource registered")
 		}
 	})
 }
