@@ -23,13 +23,22 @@ func Run(ctx *pulumi.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx.Export("grafanaUrl", st.Services[services.Grafana].HostURL)
-	ctx.Export("prometheusUrl", st.Services[services.Prometheus].HostURL)
-	ctx.Export("alertmanagerUrl", st.Services[services.Alertmanager].HostURL)
-	ctx.Export("lokiUrl", st.Services[services.Loki].HostURL)
-	ctx.Export("grafanaAdminUser", st.Grafana.AdminUser)
-	ctx.Export("grafanaAdminPassword", st.Grafana.AdminPassword)
-	ctx.Export("sshTunnel", st.TunnelCommand)
-	ctx.Export("imageDigests", st.ImageDigests)
+	for name, out := range Outputs(st) {
+		ctx.Export(name, out)
+	}
 	return nil
+}
+
+// Outputs are the stack outputs by name. grafanaAdminPassword is secret.
+func Outputs(st *components.Stack) map[string]pulumi.Output {
+	return map[string]pulumi.Output{
+		"grafanaUrl":           st.Services[services.Grafana].HostURL,
+		"prometheusUrl":        st.Services[services.Prometheus].HostURL,
+		"alertmanagerUrl":      st.Services[services.Alertmanager].HostURL,
+		"lokiUrl":              st.Services[services.Loki].HostURL,
+		"grafanaAdminUser":     st.Grafana.AdminUser,
+		"grafanaAdminPassword": st.Grafana.AdminPassword,
+		"sshTunnel":            st.TunnelCommand,
+		"imageDigests":         st.ImageDigests,
+	}
 }

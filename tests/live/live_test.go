@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alecthomas/units"
 	amconfig "github.com/prometheus/alertmanager/config"
 	"github.com/prometheus/alertmanager/dispatch"
 	"github.com/prometheus/common/model"
@@ -56,6 +57,8 @@ func TestLive(t *testing.T) {
 		t.FailNow()
 	}
 	t.Run("rules", func(t *testing.T) { checkRules(ctx, t, st, groups) })
+	t.Run("retention", func(t *testing.T) { checkRetention(ctx, t, st) })
+	t.Run("alertmanager alone", func(t *testing.T) { checkNoCluster(ctx, t, st) })
 	t.Run("metric names", func(t *testing.T) { checkMetricNames(ctx, t, st, groups) })
 	t.Run("watchdog", func(t *testing.T) { checkWatchdog(ctx, t, st, groups, am) })
 	t.Run("postgres outage", func(t *testing.T) { checkPostgresOutage(ctx, t, st, groups, am) })
@@ -366,4 +369,39 @@ func subjects(ms []stack.Mail) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// checkRetention: the running Prometheus reports the configured retention
+// (its own flag parsing, as the container gets the flags).
+func checkRetention(ctx context.Context, t *testing.T, st *stack.Stack) {
+	var resp struct {
+		Data map[string]string `json:"data"`
+	}
+	if err := stack.GetJSON(ctx, st.PromURL+"/api/v1/status/flags", &resp); err != nil {
+		t.Fatal(err)
+	}
+	r := st.Settings.Retention
+	if got := resp.Data["storage.tsdb.retention.time"]; got != r.MetricsTime.String() {
+		t.Errorf("Prometheus retention time %q, configured %s", got, r.MetricsTime)
+	}
+	size, err := units.ParseBase2Bytes(resp.Data["storage.tsdb.retention.size"])
+	if err != nil || int64(size) != int64(r.MetricsSize) {
+		t.Errorf("Prometheus retention size %q, configured %s", resp.Data["storage.tsdb.retention.size"], r.MetricsSize)
+	}
+}
+
+// checkNoCluster: Alertmanager reports gossip disabled and no peer.
+func checkNoCluster(ctx context.Context, t *testing.T, st *stack.Stack) {
+	var status struct {
+		Cluster struct {
+			Status string           `json:"status"`
+			Peers  []map[string]any `json:"peers"`
+		} `json:"cluster"`
+	}
+	if err := stack.GetJSON(ctx, st.AMURL+"/api/v2/status", &status); err != nil {
+		t.Fatal(err)
+	}
+	if status.Cluster.Status != "disabled" || len(status.Cluster.Peers) != 0 {
+		t.Errorf("Alertmanager cluster status %q with %d peers, want disabled and none", status.Cluster.Status, len(status.Cluster.Peers))
+	}
 }

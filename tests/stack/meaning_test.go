@@ -1,0 +1,212 @@
+package stack_test
+
+import (
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/alecthomas/units"
+	"github.com/prometheus/common/model"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/koprogo/koprogo-monitoring/components"
+	"github.com/koprogo/koprogo-monitoring/config"
+	"github.com/koprogo/koprogo-monitoring/internal/testkit/stacks"
+	"github.com/koprogo/koprogo-monitoring/program"
+	"github.com/koprogo/koprogo-monitoring/services"
+)
+
+// Each test here states one setting that protects data, access or secrets,
+// as the containers receive it, so that dropping, hard-coding or flipping it
+// fails a test even after golden files are regenerated.
+
+// command returns a service container's command line.
+func command(t *testing.T, b built, svc services.Name) []string {
+	t.Helper()
+	return strs(t, b.m.find(t, typeContainer, string(svc)).inputs["command"])
+}
+
+// flagValue returns the value of --name=value in args, and whether it is there.
+func flagValue(args []string, name string) (string, bool) {
+	for _, a := range args {
+		if v, ok := strings.CutPrefix(a, name+"="); ok {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// Prometheus keeps what metricsRetentionTime and metricsRetentionSize say:
+// the prod defaults, staging's own values, and values no stack uses.
+func TestPrometheusRetentionFollowsConfig(t *testing.T) {
+	check := func(t *testing.T, b built) {
+		args := command(t, b, services.Prometheus)
+		rt, ok := flagValue(args, "--storage.tsdb.retention.time")
+		d, err := model.ParseDuration(rt)
+		if !ok || err != nil || d != model.Duration(b.s.Retention.MetricsTime) {
+			t.Errorf("--storage.tsdb.retention.time = %q (present %v), want %s", rt, ok, b.s.Retention.MetricsTime)
+		}
+		rs, ok := flagValue(args, "--storage.tsdb.retention.size")
+		n, err := units.ParseBase2Bytes(rs)
+		if !ok || err != nil || int64(n) != int64(b.s.Retention.MetricsSize) {
+			t.Errorf("--storage.tsdb.retention.size = %q (present %v), want %s", rs, ok, b.s.Retention.MetricsSize)
+		}
+	}
+	forEachStack(t, check)
+	t.Run("other values", func(t *testing.T) {
+		c := stacks.File(t, "prod").With(map[string]string{"metricsRetentionTime": "45d", "metricsRetentionSize": "3GB"})
+		check(t, buildFrom(t, "prod", c.Parse(t, "prod")))
+	})
+}
+
+// The stack outputs are secret where they carry a secret (the Grafana admin
+// password, configured or generated), and no other output carries one.
+func TestSecretOutputsStaySecret(t *testing.T) {
+	for _, stack := range []string{"prod", "staging"} {
+		t.Run(stack, func(t *testing.T) {
+			s := stacks.File(t, stack).Parse(t, stack)
+			sec := stacks.SecretsFor(stack)
+			var outs map[string]pulumi.Output
+			var mu sync.Mutex
+			values := map[string]any{}
+			err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+				st, err := components.NewStack(ctx, config.Project, &components.StackArgs{Settings: s})
+				if err != nil {
+					return err
+				}
+				outs = program.Outputs(st)
+				for name, o := range outs {
+					o.ApplyT(func(v any) any {
+						mu.Lock()
+						defer mu.Unlock()
+						values[name] = v
+						return v
+					})
+				}
+				return nil
+			}, pulumi.WithMocks(config.Project, stack, &mocks{}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !pulumi.IsSecret(outs["grafanaAdminPassword"]) {
+				t.Error("the grafanaAdminPassword output is not secret")
+			}
+			needles := []string{sec.DSN(), sec.DSNPassword, sec.SMTPPassword, sec.DeadMansURL, generated(generatedAdmin), generated(generatedBootstrap)}
+			if sec.AdminPassword != "" {
+				needles = append(needles, sec.AdminPassword)
+			}
+			for name, o := range outs {
+				if name == "grafanaAdminPassword" {
+					continue
+				}
+				if pulumi.IsSecret(o) {
+					t.Errorf("output %s is secret; only grafanaAdminPassword should be", name)
+				}
+				for _, n := range needles {
+					if strings.Contains(flatten(values[name]), n) {
+						t.Errorf("output %s carries a secret value in plain", name)
+					}
+				}
+			}
+		})
+	}
+}
+
+func flatten(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case map[string]string:
+		var b strings.Builder
+		for k, e := range v {
+			b.WriteString(k + "=" + e + "\n")
+		}
+		return b.String()
+	}
+	return ""
+}
+
+// Grafana admits nobody but its accounts: no self sign-up, no anonymous
+// access; and it reports nothing to Grafana Labs.
+func TestGrafanaAccessSettings(t *testing.T) {
+	forEachStack(t, func(t *testing.T, b built) {
+		env := map[string]string{}
+		for _, e := range strs(t, b.m.find(t, typeContainer, string(services.Grafana)).inputs["envs"]) {
+			k, v, _ := strings.Cut(e, "=")
+			if _, dup := env[k]; dup {
+				t.Errorf("%s is set twice (the last one wins)", k)
+			}
+			env[k] = v
+		}
+		for k, want := range map[string]string{
+			"GF_USERS_ALLOW_SIGN_UP":                "false",
+			"GF_AUTH_ANONYMOUS_ENABLED":             "false",
+			"GF_ANALYTICS_REPORTING_ENABLED":        "false",
+			"GF_ANALYTICS_CHECK_FOR_UPDATES":        "false",
+			"GF_ANALYTICS_CHECK_FOR_PLUGIN_UPDATES": "false",
+			"GF_SECURITY_ADMIN_USER":                b.s.Grafana.AdminUser,
+		} {
+			if env[k] != want {
+				t.Errorf("Grafana %s = %q, want %q", k, env[k], want)
+			}
+		}
+		if _, ok := env["GF_SECURITY_ADMIN_PASSWORD"]; ok {
+			t.Error("the admin password is in Grafana's environment (docker inspect shows it)")
+		}
+	})
+}
+
+// A bind address other than the default reaches every published port, the
+// host URLs and the tunnel.
+func TestBindAddressReachesEveryPort(t *testing.T) {
+	const bind = "127.0.0.2"
+	c := stacks.File(t, "prod").With(map[string]string{"bindAddress": bind})
+	b := buildFrom(t, "prod", c.Parse(t, "prod"))
+	for _, svc := range services.Names() {
+		for _, p := range arr(t, b.m.find(t, typeContainer, string(svc)).inputs["ports"]) {
+			if ip, _ := plain(obj(t, p)["ip"]); ip != bind {
+				t.Errorf("%s publishes a port on %q, want %s", svc, ip, bind)
+			}
+		}
+	}
+	if !strings.Contains(b.tunnel, ":"+bind+":") || strings.Contains(b.tunnel, "127.0.0.1") {
+		t.Errorf("tunnel %q does not forward to %s", b.tunnel, bind)
+	}
+}
+
+// Alertmanager runs alone: gossip is off (an empty cluster listen address),
+// so no cluster port accepts peers.
+func TestAlertmanagerGossipOff(t *testing.T) {
+	forEachStack(t, func(t *testing.T, b built) {
+		if v, ok := flagValue(command(t, b, services.Alertmanager), "--cluster.listen-address"); !ok || v != "" {
+			t.Errorf("--cluster.listen-address = %q (present %v), want present and empty", v, ok)
+		}
+	})
+}
+
+// Flags that would widen access or leak data stay off, and those that keep
+// data in stay on.
+func TestNoFlagWidensAccessOrLeaksData(t *testing.T) {
+	forEachStack(t, func(t *testing.T, b built) {
+		prom := command(t, b, services.Prometheus)
+		for _, f := range []string{"--web.enable-lifecycle", "--web.enable-admin-api", "--web.enable-remote-write-receiver", "--web.enable-otlp-receiver"} {
+			if slices.ContainsFunc(prom, func(a string) bool { return a == f || strings.HasPrefix(a, f+"=") }) {
+				t.Errorf("Prometheus runs with %s", f)
+			}
+		}
+		// Query texts may hold personal data and multiply series.
+		for _, a := range command(t, b, services.PostgresExporter) {
+			if strings.Contains(a, "include_query") {
+				t.Errorf("postgres_exporter runs with %s", a)
+			}
+		}
+		// Container labels and environment may hold secrets.
+		if v, ok := flagValue(command(t, b, services.Cadvisor), "--store_container_labels"); !ok || v != "false" {
+			t.Errorf("cAdvisor --store_container_labels = %q (present %v), want false", v, ok)
+		}
+		if !slices.Contains(command(t, b, services.Alloy), "--disable-reporting") {
+			t.Error("Alloy reports usage to Grafana Labs")
+		}
+	})
+}
