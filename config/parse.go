@@ -129,6 +129,13 @@ func (s *Settings) check(r *report) {
 		seen[p] = k
 	}
 
+	if ip := net.ParseIP(s.BindAddress); ip != nil && !ip.IsLoopback() && !s.AllowNonLoopbackBind && r.ok("bindAddress", "allowNonLoopbackBind") {
+		r.addf("bindAddress", "%s is not a loopback address: every UI and API of the stack (most without authentication) would be reachable there; allowed: a loopback address such as 127.0.0.1, or this one with allowNonLoopbackBind set to true", show(s.BindAddress))
+	}
+	if s.App.Network != "" && s.App.Network == s.NamePrefix+"-net" && r.ok("appNetwork", "namePrefix") {
+		r.addf("appNetwork", "%s is the stack's own network; allowed: the application's existing network, or empty", show(s.App.Network))
+	}
+
 	total, memoryKeys := 0, []string{"memoryBudgetMb"}
 	for _, svc := range services.All {
 		total += s.Services[svc.Name].MemoryMB

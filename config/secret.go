@@ -2,6 +2,8 @@ package config
 
 import (
 	"net/url"
+	"strings"
+	"unicode"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -47,6 +49,16 @@ func (s secretValue) Set(v string) error {
 			return problem(s.required)
 		}
 		return nil
+	}
+	// Never quoted. A trailing newline (from `echo` or a file) or white
+	// space around the value would be part of the secret for one reader and
+	// stripped by another (Alertmanager trims the SMTP password file; the
+	// Grafana provider's basic auth keeps it).
+	if strings.TrimSpace(v) != v {
+		return problem("begins or ends with white space or a newline; allowed: the value without it (`pulumi config set --secret KEY -- \"$(cat file)\"` keeps a file's trailing newline out)")
+	}
+	if strings.ContainsFunc(v, unicode.IsControl) {
+		return problem("contains a control character; allowed: printable characters only")
 	}
 	*s.p = NewSecret(v)
 	if s.check != nil {

@@ -18,17 +18,19 @@ const Project = "koprogo-monitoring"
 
 // Settings is the validated configuration of one stack.
 type Settings struct {
-	Stack          string
-	Docker         Docker
-	BindAddress    string
-	NamePrefix     string
-	Services       map[services.Name]*Service
-	MemoryBudgetMB int
-	Retention      Retention
-	ProtectVolumes bool
-	App            App
-	Alerts         Alerts
-	Email          Email
+	Stack       string
+	Docker      Docker
+	BindAddress string
+	// AllowNonLoopbackBind acknowledges a bindAddress that is not loopback.
+	AllowNonLoopbackBind bool
+	NamePrefix           string
+	Services             map[services.Name]*Service
+	MemoryBudgetMB       int
+	Retention            Retention
+	ProtectVolumes       bool
+	App                  App
+	Alerts               Alerts
+	Email                Email
 	// DeadMansSwitchURL is pinged by the always-firing Watchdog alert;
 	// unset = no dead-man switch.
 	DeadMansSwitchURL Secret

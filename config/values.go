@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
+	"unicode"
 
 	"github.com/alecthomas/units"
 	"github.com/prometheus/common/model"
@@ -36,9 +38,13 @@ func problemf(format string, args ...any) error { return problem(fmt.Sprintf(for
 // recognise a typo, never a pasted file.
 const maxShown = 64
 
+// credentials matches the user:password@ part of a URL, parsed or not.
+var credentials = regexp.MustCompile(`(//[^/@:\s]*):[^/@\s]*@`)
+
 // show quotes a value for a message: in full when short, else its first
-// maxShown bytes and its length.
+// maxShown bytes and its length; a URL's password is replaced by ***.
 func show(v string) string {
+	v = credentials.ReplaceAllString(v, "$1:***@")
 	if len(v) <= maxShown {
 		return strconv.Quote(v)
 	}
@@ -63,37 +69,63 @@ func (p *Port) Set(v string) error {
 	return nil
 }
 
+// decimal is what a threshold may look like: digits with an optional
+// fraction. strconv.ParseFloat alone also takes NaN, Inf, 1e400 and hex
+// floats, and a rule compared with NaN never fires.
+var decimal = regexp.MustCompile(`^[0-9]{1,9}(\.[0-9]{1,9})?$`)
+
+// parseDecimal parses a finite decimal number.
+func parseDecimal(v string) (float64, bool) {
+	if !decimal.MatchString(v) {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	return f, err == nil && !math.IsInf(f, 0) && !math.IsNaN(f)
+}
+
 // percent is a threshold strictly between 0 and 100.
 type percent struct{ p *float64 }
 
 func (p percent) Set(v string) error {
-	f, err := strconv.ParseFloat(v, 64)
-	if err != nil || f <= 0 || f >= 100 {
-		return problemf("%s is out of range; allowed: a number above 0 and below 100", show(v))
+	f, ok := parseDecimal(v)
+	if !ok || f <= 0 || f >= 100 {
+		return problemf("%s is out of range; allowed: a decimal number above 0 and below 100", show(v))
 	}
 	*p.p = f
 	return nil
 }
 
-// positive is a threshold above 0.
-type positive struct{ p *float64 }
+// positive is a threshold above 0, at most max (0 = no maximum).
+type positive struct {
+	p   *float64
+	max float64
+	why string // why the maximum, for the message
+}
 
 func (p positive) Set(v string) error {
-	f, err := strconv.ParseFloat(v, 64)
-	if err != nil || f <= 0 || math.IsInf(f, 0) {
-		return problemf("%s is out of range; allowed: a number above 0", show(v))
+	f, ok := parseDecimal(v)
+	if !ok || f <= 0 {
+		return problemf("%s is out of range; allowed: a decimal number above 0", show(v))
+	}
+	if p.max > 0 && f > p.max {
+		return problemf("%s is out of range; allowed: a decimal number above 0 and at most %s (%s)", show(v), strconv.FormatFloat(p.max, 'f', -1, 64), p.why)
 	}
 	*p.p = f
 	return nil
 }
 
-// Duration is a positive Prometheus duration (30d, 12h, 1w).
+// Duration is a Prometheus duration (30d, 12h, 1w).
 type Duration model.Duration
+
+// MinMetricsRetention is the shortest metrics retention accepted: the rules
+// read up to 6 hours back (the disk fill prediction) and the dashboards open
+// on the last 6 hours, so less would blank them.
+const MinMetricsRetention = 24 * time.Hour
 
 func (d *Duration) Set(v string) error {
 	m, err := model.ParseDuration(v)
-	if err != nil || m <= 0 {
-		return problemf("%s is not a retention time; allowed: a positive Prometheus duration such as 15d or 30d", show(v))
+	if err != nil || time.Duration(m) < MinMetricsRetention {
+		return problemf("%s is not a retention time; allowed: a Prometheus duration of at least 1d, such as 15d or 30d", show(v))
 	}
 	*d = Duration(m)
 	return nil
@@ -102,14 +134,19 @@ func (d *Duration) Set(v string) error {
 // String is Prometheus' own spelling of the duration (30d, 1w, 36h).
 func (d Duration) String() string { return model.Duration(d).String() }
 
-// ByteSize is a positive size in bytes. Units are powers of 1024, as
-// Prometheus reads its size flags (KB, MB, GB, TB; KiB... also accepted).
+// ByteSize is a size in bytes. Units are powers of 1024, as Prometheus
+// reads its size flags (KB, MB, GB, TB; KiB... also accepted).
 type ByteSize int64
+
+// MinMetricsSize is the smallest metrics size cap accepted: the WAL and head
+// chunks alone take tens of MB, and a smaller cap would delete every
+// persisted block as soon as it is written.
+const MinMetricsSize = 512 << 20
 
 func (b *ByteSize) Set(v string) error {
 	n, err := units.ParseBase2Bytes(v)
-	if err != nil || n <= 0 {
-		return problemf("%s is not a size; allowed: a positive size such as 512MB or 8GB", show(v))
+	if err != nil || n < MinMetricsSize {
+		return problemf("%s is not a size; allowed: a size of at least 512MB, such as 8GB", show(v))
 	}
 	*b = ByteSize(n)
 	return nil
@@ -199,14 +236,24 @@ func (l list) Set(v string) error {
 	return nil
 }
 
-// jsonList is a JSON list of strings.
-type jsonList struct{ p *[]string }
+// sshOpts is a JSON list of extra ssh options. Options that turn host key
+// checking off are refused: with them, whoever answers at the VPS's address
+// gets the deploy's Docker access and every secret it uploads.
+type sshOpts struct{ p *[]string }
 
-func (j jsonList) Set(v string) error {
+// insecureSSH matches what turns host key verification off.
+var insecureSSH = regexp.MustCompile(`(?i)^(-o\s*)?(StrictHostKeyChecking\s*=?\s*(no|off|accept-new)|UserKnownHostsFile\s*=?\s*/dev/null|GlobalKnownHostsFile\s*=?\s*/dev/null)$`)
+
+func (j sshOpts) Set(v string) error {
 	var out []string
 	if v != "" {
 		if err := json.Unmarshal([]byte(v), &out); err != nil {
 			return problemf("%s is not a JSON list of strings", show(v))
+		}
+	}
+	for _, o := range out {
+		if insecureSSH.MatchString(strings.TrimSpace(o)) {
+			return problemf("%s turns host key checking off; allowed: ssh options that keep it (add the VPS's host key to known_hosts instead)", show(o))
 		}
 	}
 	*j.p = out
@@ -220,24 +267,45 @@ var (
 	dockerObjectName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
 	// imageRef accepts repo:tag (tag not "latest") or repo@sha256:<64 hex>.
 	imageRef = regexp.MustCompile(`^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})$`)
-	hostPort = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?:[0-9]{1,5}$`)
+	// hostName is an RFC 1123 host name.
+	hostName = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$`)
+	// urlPath is an absolute path of plain characters: no query, fragment,
+	// space or escape (Prometheus' metrics_path takes no parameters).
+	urlPath = regexp.MustCompile(`^/[A-Za-z0-9._~/-]*$`)
+	// login is a Grafana login as this stack uses it: it travels in an
+	// HTTP basic-auth header (no ':'), a file and a shell (no space, no
+	// quote, no control character).
+	login = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$`)
 )
 
 func isNamePrefix(v string) bool { return dnsLabel.MatchString(v) && len(v) <= 40 }
 
 func isImage(v string) bool { return imageRef.MatchString(v) && !strings.HasSuffix(v, ":latest") }
 
+// isHost is a host name or an IP address.
+func isHost(v string) bool {
+	return len(v) <= 253 && (hostName.MatchString(v) || net.ParseIP(v) != nil)
+}
+
+// isTarget is host:port, the host a name, an IPv4 address or a bracketed
+// IPv6 address ([::1]:9100).
 func isTarget(v string) bool {
-	if !hostPort.MatchString(v) {
+	host, port, err := net.SplitHostPort(v)
+	if err != nil || !isHost(host) || (strings.Contains(host, ":") && !strings.HasPrefix(v, "[")) {
 		return false
 	}
-	port, _ := strconv.Atoi(v[strings.LastIndex(v, ":")+1:])
-	return port >= 1 && port <= 65535
+	n, err := strconv.Atoi(port)
+	return err == nil && n >= 1 && n <= 65535
 }
 
 func isIP(v string) bool { return net.ParseIP(v) != nil }
 
-func isURLPath(v string) bool { return strings.HasPrefix(v, "/") }
+// isPrintable has no space and no control character.
+func isPrintable(v string) bool {
+	return !strings.ContainsFunc(v, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) })
+}
+
+func isURLPath(v string) bool { return urlPath.MatchString(v) }
 
 // isHostDir: Docker bind-mounts this host path. A relative path would be
 // taken as a volume name, and ".." could walk out of the intended directory.
@@ -245,17 +313,17 @@ func isHostDir(v string) bool {
 	return path.IsAbs(v) && !slices.Contains(strings.Split(v, "/"), "..")
 }
 
+// isHTTPURL is an http(s) URL with a host, and no credentials: a password
+// in a URL would sit unencrypted in the stack file.
 func isHTTPURL(v string) bool {
 	u, err := url.Parse(v)
-	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && isHost(u.Hostname()) && u.User == nil && u.Fragment == ""
 }
 
 func isEmail(v string) bool {
 	a, err := mail.ParseAddress(v)
 	return err == nil && a.Address == v
 }
-
-func isHostName(v string) bool { return !strings.ContainsAny(v, ":/ ") }
 
 // dockerHost is ssh://user@host[:port], unix:///path or empty. A value that
 // holds a password is never quoted.
@@ -270,16 +338,25 @@ func (d dockerHost) Set(h string) error {
 	}
 	u, err := url.Parse(h)
 	switch {
-	case err == nil && u.User != nil && hasPassword(u.User):
+	case credentials.MatchString(h) || (err == nil && u.User != nil && hasPassword(u.User)):
 		// Not quoted: the value holds a password, which belongs in an
 		// SSH key, not in the stack configuration.
 		return problemf("contains a password; %s, authenticated with an SSH key (ssh-agent or dockerSshOpts -i)", dockerHostAllowed)
-	case err != nil || (u.Scheme != "ssh" && u.Scheme != "unix"),
-		u.Scheme == "ssh" && (u.User == nil || u.User.Username() == "" || u.Hostname() == "" || (u.Path != "" && u.Path != "/")),
-		u.Scheme == "unix" && (u.Path == "" || u.Host != ""):
+	case err != nil || (u.Scheme != "ssh" && u.Scheme != "unix") || u.RawQuery != "" || u.Fragment != "",
+		u.Scheme == "ssh" && (u.User == nil || !login.MatchString(u.User.Username()) || !isHost(u.Hostname()) || (u.Path != "" && u.Path != "/") || !validPort(u.Port())),
+		u.Scheme == "unix" && (u.Path == "" || u.Host != "" || u.User != nil):
 		return problemf("%s is not a Docker host; %s", show(h), dockerHostAllowed)
 	}
 	return nil
+}
+
+// validPort: empty (the default) or 1 to 65535.
+func validPort(p string) bool {
+	if p == "" {
+		return true
+	}
+	n, err := strconv.Atoi(p)
+	return err == nil && n >= 1 && n <= 65535
 }
 
 func hasPassword(u *url.Userinfo) bool {
@@ -293,6 +370,9 @@ type loginName struct{ p *string }
 func (l loginName) Set(v string) error {
 	if v == "" {
 		return problem("is empty; allowed: a login name")
+	}
+	if !login.MatchString(v) {
+		return problemf("%s is not a login name; allowed: 1 to 64 letters, digits and . _ @ + - (no ':', which would break the HTTP basic auth the Grafana provider logs in with)", show(v))
 	}
 	*l.p = v
 	return nil

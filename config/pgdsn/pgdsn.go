@@ -13,8 +13,14 @@ package pgdsn
 import (
 	"errors"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 )
+
+// sslModes are the sslmode values libpq (and postgres_exporter's lib/pq)
+// know; any other value fails the exporter's every connection.
+var sslModes = []string{"disable", "allow", "prefer", "require", "verify-ca", "verify-full"}
 
 // Parts are the contents of the three files.
 type Parts struct {
@@ -48,6 +54,18 @@ func Split(dsn string) (Parts, error) {
 	// would silently become a different credential.
 	if strings.TrimSpace(user) != user || strings.TrimSpace(pass) != pass {
 		return Parts{}, errors.New("pgdsn: the DSN's user name or password begins or ends with white space, which postgres_exporter would strip")
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return Parts{}, errors.New("pgdsn: the DSN's port is not a port number (1 to 65535)")
+		}
+	}
+	q, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		return Parts{}, errors.New("pgdsn: the DSN's query (?...) does not parse")
+	}
+	if modes, ok := q["sslmode"]; ok && (len(modes) != 1 || !slices.Contains(sslModes, modes[0])) {
+		return Parts{}, errors.New("pgdsn: the DSN's sslmode is not one of " + strings.Join(sslModes, ", "))
 	}
 	uri := u.Host + u.EscapedPath()
 	if u.RawQuery != "" {

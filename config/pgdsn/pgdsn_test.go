@@ -26,6 +26,9 @@ func TestSplitRejectsWithoutQuotingTheDSN(t *testing.T) {
 		"postgresql://u:" + pass + "@db:5432/app#frag",
 		"postgresql://u:%20" + pass + "@db:5432/app",
 		"postgresql://u:" + pass + "@db:5432/app\x7f",
+		"postgresql://u:" + pass + "@db:99999/app",
+		"postgresql://u:" + pass + "@db:5432/app?sslmode=required",
+		"postgresql://u:" + pass + "@db:5432/app?sslmode=disable&sslmode=require",
 	} {
 		_, err := Split(dsn)
 		if err == nil {
