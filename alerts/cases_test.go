@@ -67,7 +67,7 @@ func lbl(kv ...string) map[string]string {
 // shorter than the rule's for.
 func downCases(alert, sev, jobName, instance string, hold time.Duration, summary, description string) []ruleCase {
 	up := `up{job="` + jobName + `",instance="` + instance + `"}`
-	blipMinutes := int(hold/time.Minute) - 1
+	blipMinutes := max(1, int(hold/time.Minute)-1)
 	return []ruleCase{
 		{name: "target down", alert: alert, at: hold + 3*time.Minute,
 			input: []series{s(up, "0x20")},
@@ -75,7 +75,7 @@ func downCases(alert, sev, jobName, instance string, hold time.Duration, summary
 		{name: "target never scraped", alert: alert, at: hold + 3*time.Minute,
 			input: []series{s(`up{job="some-other",instance="x:1"}`, "1x20")},
 			exp:   []expAlert{{sev, lbl("job", jobName), summary, description}}},
-		{name: "down for less than for", alert: alert, at: time.Duration(3+blipMinutes) * time.Minute,
+		{name: "down for less than for", alert: alert, at: time.Duration(3+blipMinutes)*time.Minute + 30*time.Second,
 			input: []series{s(up, "1x3 "+strings.Repeat("0 ", blipMinutes)+"1x20")}},
 	}
 }
@@ -86,7 +86,7 @@ func cases(st config.Alerts) []ruleCase {
 	add := func(c ...ruleCase) { cs = append(cs, c...) }
 
 	// --- host -------------------------------------------------------------
-	add(downCases("NodeExporterDown", Critical, "node-exporter", "vps:9100", 2*time.Minute,
+	add(downCases("NodeExporterDown", Critical, "node-exporter", "vps:9100", exporterDownFor,
 		"node_exporter is down",
 		"Prometheus cannot scrape node_exporter: no host metrics, no backup timestamp. Host and backup alerts are inhibited meanwhile.")...)
 
@@ -141,6 +141,24 @@ func cases(st config.Alerts) []ruleCase {
 			"Disk space low on vps:9100 (/)",
 			fmt.Sprintf("Only %.1f%% free on / (/dev/sda1) of vps:9100; %s below %s%%.", free, sev, num(th))}
 	}
+	// A data disk (PostgreSQL's volume on its own filesystem), not growing:
+	// full is full, wherever it is mounted. tmpfs is not a disk.
+	dataFS := ne + `,mountpoint="/mnt/data",fstype="xfs",device="/dev/sdb"`
+	dataDisk := func(free float64) []series {
+		return []series{
+			s(`node_filesystem_size_bytes{`+rootFS+`}`, "100e9x20"),
+			s(`node_filesystem_avail_bytes{`+rootFS+`}`, "60e9x20"),
+			s(`node_filesystem_size_bytes{`+dataFS+`}`, "200e9x20"),
+			s(`node_filesystem_avail_bytes{`+dataFS+`}`, f(free*2e9)+"x20"),
+			s(`node_filesystem_size_bytes{`+ne+`,mountpoint="/run",fstype="tmpfs",device="tmpfs"}`, "1e9x20"),
+			s(`node_filesystem_avail_bytes{`+ne+`,mountpoint="/run",fstype="tmpfs",device="tmpfs"}`, "0x20"),
+		}
+	}
+	dataAlert := func(sev string, free, th float64) expAlert {
+		return expAlert{sev, lbl("job", "node-exporter", "instance", "vps:9100", "mountpoint", "/mnt/data", "fstype", "xfs", "device", "/dev/sdb"),
+			"Disk space low on vps:9100 (/mnt/data)",
+			fmt.Sprintf("Only %.1f%% free on /mnt/data (/dev/sdb) of vps:9100; %s below %s%%.", free, sev, num(th))}
+	}
 	between := (warnFree + critFree) / 2
 	add(
 		ruleCase{name: "free between the critical and warning thresholds", alert: "HostDiskSpaceLow", at: 10 * time.Minute, input: disk(between),
@@ -148,6 +166,9 @@ func cases(st config.Alerts) []ruleCase {
 		ruleCase{name: "free below the critical threshold", alert: "HostDiskSpaceLow", at: 10 * time.Minute, input: disk(critFree / 2),
 			exp: []expAlert{diskAlert(Warning, critFree/2, warnFree), diskAlert(Critical, critFree/2, critFree)}},
 		ruleCase{name: "free just above the warning threshold; overlay ignored", alert: "HostDiskSpaceLow", at: 10 * time.Minute, input: disk(above(warnFree))},
+		ruleCase{name: "a full data filesystem, root fine, tmpfs ignored", alert: "HostDiskSpaceLow", at: 10 * time.Minute, input: dataDisk(critFree / 2),
+			exp: []expAlert{dataAlert(Warning, critFree/2, warnFree), dataAlert(Critical, critFree/2, critFree)}},
+		ruleCase{name: "a data filesystem just above the warning threshold", alert: "HostDiskSpaceLow", at: 10 * time.Minute, input: dataDisk(above(warnFree))},
 	)
 
 	fill := func(dropPerMinute float64) []series {
@@ -195,11 +216,11 @@ func cases(st config.Alerts) []ruleCase {
 	)
 
 	add(
-		ruleCase{name: "one OOM kill", alert: "HostOomKill", at: 12 * time.Minute,
+		ruleCase{name: "one OOM kill", alert: "HostOomKill", at: 13 * time.Minute,
 			input: []series{s(`node_vmstat_oom_kill{`+ne+`}`, "0x10 1x10")},
 			exp: []expAlert{{Warning, ne2("vps:9100"), "OOM kill on vps:9100",
 				"The kernel killed about 1 process(es) for lack of memory on vps:9100 in the last 10 minutes."}}},
-		ruleCase{name: "old OOM kills only", alert: "HostOomKill", at: 12 * time.Minute,
+		ruleCase{name: "old OOM kills only", alert: "HostOomKill", at: 13 * time.Minute,
 			input: []series{s(`node_vmstat_oom_kill{`+ne+`}`, "3x20")}},
 	)
 
@@ -231,7 +252,7 @@ func cases(st config.Alerts) []ruleCase {
 	)
 
 	// --- containers ---------------------------------------------------------
-	add(downCases("CadvisorDown", Warning, "cadvisor", "cadvisor:8080", 2*time.Minute,
+	add(downCases("CadvisorDown", Warning, "cadvisor", "cadvisor:8080", exporterDownFor,
 		"cAdvisor is down",
 		"Prometheus cannot scrape cAdvisor: no container metrics. Container alerts are inhibited meanwhile.")...)
 
@@ -258,7 +279,8 @@ func cases(st config.Alerts) []ruleCase {
 		for _, n := range crit {
 			quiet = append(quiet, seen(n, "-90+60x20")) // 90 s behind: within 120 s
 		}
-		fire = append(fire, seen("not-critical", "0+60x3"))
+		fire = append(fire, seen("not-critical", "0+60x3"), s(`up{`+ca+`}`, "1x20"))
+		quiet = append(quiet, s(`up{`+ca+`}`, "1x20"))
 		add(
 			ruleCase{name: "one critical container absent, one stale", alert: "ContainerMissing", at: 10 * time.Minute, input: fire, exp: exp},
 			ruleCase{name: "all seen recently, a non-critical one gone", alert: "ContainerMissing", at: 10 * time.Minute, input: quiet},
@@ -306,20 +328,17 @@ func cases(st config.Alerts) []ruleCase {
 	)
 
 	// --- postgres -----------------------------------------------------------
-	add(downCases("PostgresExporterDown", Critical, "postgres-exporter", "postgres-exporter:9187", 2*time.Minute,
+	add(downCases("PostgresExporterDown", Critical, "postgres-exporter", "postgres-exporter:9187", exporterDownFor,
 		"postgres_exporter is down",
 		"Prometheus cannot scrape postgres_exporter: the state of PostgreSQL is unknown. The other PostgreSQL alerts are inhibited meanwhile.")...)
 
-	pgDown := expAlert{Critical, nil, "PostgreSQL is down",
-		"postgres_exporter cannot connect to PostgreSQL (pg_up is 0 or missing): the application has no database."}
-	withLabels := func(a expAlert, l map[string]string) expAlert { a.labels = l; return a }
 	add(
 		ruleCase{name: "pg_up 0", alert: "PostgresDown", at: 5 * time.Minute,
 			input: []series{s(`pg_up{`+pe+`}`, "0x10")},
-			exp:   []expAlert{withLabels(pgDown, lbl("job", "postgres-exporter", "instance", "postgres-exporter:9187"))}},
-		ruleCase{name: "no pg_up series (exporter gone)", alert: "PostgresDown", at: 5 * time.Minute,
-			input: []series{s(`up{`+pe+`}`, "0x10")},
-			exp:   []expAlert{withLabels(pgDown, lbl("job", "postgres-exporter"))}},
+			exp: []expAlert{{Critical, lbl("job", "postgres-exporter", "instance", "postgres-exporter:9187"), "PostgreSQL is down",
+				"postgres_exporter answers but cannot connect to PostgreSQL (pg_up is 0): the application has no database."}}},
+		ruleCase{name: "no pg_up series: the exporter's alert, not this one", alert: "PostgresDown", at: 5 * time.Minute,
+			input: []series{s(`up{`+pe+`}`, "0x10")}},
 		ruleCase{name: "pg_up 0 for one scrape", alert: "PostgresDown", at: 4 * time.Minute,
 			input: []series{s(`pg_up{`+pe+`}`, "1x3 0 1x5")}},
 	)
@@ -340,12 +359,12 @@ func cases(st config.Alerts) []ruleCase {
 
 	dl := `pg_stat_database_deadlocks{` + pe + `,datid="16384",datname="koprogo"}`
 	add(
-		ruleCase{name: "one deadlock", alert: "PostgresDeadlocks", at: 12 * time.Minute,
+		ruleCase{name: "one deadlock", alert: "PostgresDeadlocks", at: 13 * time.Minute,
 			input: []series{s(dl, "0x10 1x10")},
 			exp: []expAlert{{Warning, lbl("job", "postgres-exporter", "instance", "postgres-exporter:9187", "datid", "16384", "datname", "koprogo"),
 				"Deadlocks in database koprogo",
 				"About 1 deadlock(s) in database koprogo in the last 10 minutes: PostgreSQL aborted the transactions involved."}}},
-		ruleCase{name: "no new deadlock", alert: "PostgresDeadlocks", at: 12 * time.Minute, input: []series{s(dl, "2x20")}},
+		ruleCase{name: "no new deadlock", alert: "PostgresDeadlocks", at: 13 * time.Minute, input: []series{s(dl, "2x20")}},
 	)
 
 	tx := `pg_stat_activity_max_tx_duration{` + pe + `,datname="koprogo",state="idle in transaction",usename="app",application_name="",backend_type="client backend",wait_event_type="",wait_event=""}`
@@ -457,13 +476,15 @@ func cases(st config.Alerts) []ruleCase {
 	h := t.BackupMaxAgeHours
 	add(
 		ruleCase{name: "last backup 2 hours past the limit", alert: "BackupTooOld", at: 40 * time.Minute, input: backupAt(h + 2),
-			exp: []expAlert{{Critical, lbl("job", "node-exporter", "instance", "vps:9100", "reason", "too_old"), "Last successful backup is too old",
+			exp: []expAlert{{Critical, lbl("instance", "vps:9100", "reason", "too_old"), "Last successful backup is too old",
 				fmt.Sprintf("The last successful backup finished %.1f hours ago; limit %s hours.", h+2, num(h))}}},
 		ruleCase{name: "metric never written", alert: "BackupTooOld", at: 40 * time.Minute,
 			input: []series{s(`up{`+ne+`}`, "1x60")},
 			exp: []expAlert{{Critical, lbl("job", "node-exporter", "reason", "metric_missing"), "Last successful backup is too old",
 				"No koprogo_last_backup_timestamp_seconds metric: the backup job never wrote it to the node_exporter textfile directory, or the file is gone."}}},
 		ruleCase{name: "last backup 30 minutes inside the limit", alert: "BackupTooOld", at: 40 * time.Minute, input: backupAt(h - 0.5)},
+		ruleCase{name: "no metric because node_exporter is down: its own alert", alert: "BackupTooOld", at: 40 * time.Minute,
+			input: []series{s(`up{`+ne+`}`, "0x60")}},
 	)
 
 	// --- monitoring ---------------------------------------------------------
@@ -513,12 +534,12 @@ func cases(st config.Alerts) []ruleCase {
 
 	notif := `alertmanager_notifications_failed_total{` + am + `,integration="email",reason="other"}`
 	add(
-		ruleCase{name: "two e-mails failed", alert: "AlertmanagerNotificationsFailing", at: 12 * time.Minute,
-			input: []series{s(notif, "0x10 2x10")},
+		ruleCase{name: "e-mail failing for 12 minutes", alert: "AlertmanagerNotificationsFailing", at: 23 * time.Minute,
+			input: []series{s(notif, "0x10 1+1x20")},
 			exp: []expAlert{{Critical, lbl("instance", "alertmanager:9093", "integration", "email"), "Alertmanager cannot deliver email notifications",
-				"2 email notification(s) failed in 15 minutes. If e-mail itself is failing this message may only be visible in the Alertmanager UI."}}},
-		ruleCase{name: "failures older than 15 minutes", alert: "AlertmanagerNotificationsFailing", at: 30 * time.Minute,
-			input: []series{s(notif, "0x10 2x30")}},
+				"email notifications have kept failing for 10 minutes (5 in the last 5). If e-mail itself is failing this message may only be visible in the Alertmanager UI."}}},
+		ruleCase{name: "one failure, retried", alert: "AlertmanagerNotificationsFailing", at: 23 * time.Minute,
+			input: []series{s(notif, "0x10 1x20")}},
 	)
 
 	tsdb := func(alert, metric, summary, desc string) []ruleCase {
@@ -549,6 +570,100 @@ func cases(st config.Alerts) []ruleCase {
 				"Prometheus storage is at 95.0% of its size cap: the oldest blocks are deleted before the retention time is reached."}}},
 		ruleCase{name: "87.5% of the cap", alert: "PrometheusStorageNearCap", at: 70 * time.Minute, input: storage(7e9, 8e9)},
 		ruleCase{name: "no size cap", alert: "PrometheusStorageNearCap", at: 70 * time.Minute, input: storage(7.6e9, 0)},
+	)
+	// --- an exporter crash produces only the exporter's alert ----------------
+	// The exporter stops answering at 3m: up drops to 0 and every series it
+	// exported ends (promtool's "stale" marks the end, as Prometheus does
+	// when a scrape fails). Evaluated long after every rule's hold.
+	// Every other job is scraped, as in a running stack.
+	var scraped []series
+	for _, j := range []string{"prometheus", "alertmanager", "grafana", "traefik"} {
+		scraped = append(scraped, s(`up{job="`+j+`",instance="`+j+`:1"}`, "1x60"))
+	}
+	crash := func(exporter, alert string, sev string, jobName, instance string, data []series, quietAlerts []string, summary, desc string) {
+		in := append([]series{s(`up{job="`+jobName+`",instance="`+instance+`"}`, "1x3 0x60")}, scraped...)
+		for _, d := range data {
+			in = append(in, s(d.metric, d.values+" stale"))
+		}
+		add(ruleCase{name: exporter + " crashed", alert: alert, at: 45 * time.Minute, input: in,
+			exp: []expAlert{{sev, lbl("job", jobName, "instance", instance), summary, desc}}})
+		for _, q := range quietAlerts {
+			add(ruleCase{name: exporter + " crashed: only its own alert", alert: q, at: 45 * time.Minute, input: in})
+		}
+	}
+	crash("postgres_exporter", "PostgresExporterDown", Critical, "postgres-exporter", "postgres-exporter:9187",
+		[]series{s(`pg_up{`+pe+`}`, "1x3"), s(`pg_settings_max_connections{`+pe+`}`, "200x3")},
+		[]string{"PostgresDown", "PostgresTooManyConnections", "TargetDown", "JobMissing"},
+		"postgres_exporter is down",
+		"Prometheus cannot scrape postgres_exporter: the state of PostgreSQL is unknown. The other PostgreSQL alerts are inhibited meanwhile.")
+	crashSeen := []series{s(`up{`+ca+`}`, "1x3")}[:0]
+	for _, n := range st.CriticalContainers {
+		crashSeen = append(crashSeen, s(`container_last_seen{`+ca+`,name="`+n+`",id="/docker/`+n+`"}`, "0+60x3"))
+	}
+	crash("cAdvisor", "CadvisorDown", Warning, "cadvisor", "cadvisor:8080", crashSeen,
+		[]string{"ContainerMissing", "ContainerRestarting", "TargetDown", "JobMissing"},
+		"cAdvisor is down",
+		"Prometheus cannot scrape cAdvisor: no container metrics. Container alerts are inhibited meanwhile.")
+	crash("node_exporter", "NodeExporterDown", Critical, "node-exporter", "vps:9100",
+		[]series{s(`koprogo_last_backup_timestamp_seconds{`+ne+`}`, "0x3"), s(`node_filesystem_size_bytes{`+rootFS+`}`, "100e9x3"), s(`node_filesystem_avail_bytes{`+rootFS+`}`, "1e9x3")},
+		[]string{"BackupTooOld", "HostDiskSpaceLow", "TargetDown", "JobMissing"},
+		"node_exporter is down",
+		"Prometheus cannot scrape node_exporter: no host metrics, no backup timestamp. Host and backup alerts are inhibited meanwhile.")
+
+	// --- silence and flapping -----------------------------------------------
+	add(
+		ruleCase{name: "traefik not scraped at all", alert: "JobMissing", at: 10 * time.Minute, input: scraped[:3],
+			exp: []expAlert{{Warning, lbl("job", "traefik"), "Prometheus scrapes no target of job traefik",
+				"Prometheus has no up series for job traefik: nothing of it is scraped, so none of its alerts can fire."}}},
+		ruleCase{name: "every job scraped (up or down)", alert: "JobMissing", at: 10 * time.Minute,
+			input: append(scraped[:3:3], s(`up{job="traefik",instance="traefik:1"}`, "0x20"))},
+	)
+	flap := `up{job="traefik",instance="traefik:8082"}`
+	add(
+		ruleCase{name: "down every other scrape", alert: "TargetFlapping", at: 20 * time.Minute,
+			input: []series{s(flap, "1 0 1 0 1 0 1 0 1 0 1 0 1 0 1 0 1 0 1 0 1 0 1")},
+			exp: []expAlert{{Warning, lbl("job", "traefik", "instance", "traefik:8082"), "Scrape target traefik is flapping",
+				"traefik at traefik:8082 went down and up 20 times in 30 minutes (up changed that often): it restarts, or its scrapes time out."}}},
+		ruleCase{name: "one restart", alert: "TargetFlapping", at: 20 * time.Minute,
+			input: []series{s(flap, "1x5 0 1x20")}},
+	)
+	empty := func(samples string) []series {
+		return []series{
+			s(`up{job="backend",instance="backend:8080"}`, "1x20"),
+			s(`scrape_samples_scraped{job="backend",instance="backend:8080"}`, samples+"x20"),
+		}
+	}
+	add(
+		ruleCase{name: "answers with nothing", alert: "ScrapeReturnsNothing", at: 15 * time.Minute, input: empty("0"),
+			exp: []expAlert{{Warning, lbl("job", "backend", "instance", "backend:8080"), "Scrape target backend returns no metrics",
+				"backend at backend:8080 answers its scrapes with no sample at all: its dashboards are empty and its alerts cannot fire."}}},
+		ruleCase{name: "answers with metrics", alert: "ScrapeReturnsNothing", at: 15 * time.Minute, input: empty("57")},
+	)
+	notifErr := `prometheus_notifications_errors_total{` + pr + `,alertmanager="http://alertmanager:9093/api/v2/alerts"}`
+	discovered := `prometheus_notifications_alertmanagers_discovered{` + pr + `}`
+	add(
+		ruleCase{name: "sends failing", alert: "PrometheusNotificationsFailing", at: 25 * time.Minute,
+			input: []series{s(notifErr, "0x5 0+2x20"), s(discovered, "1x30")},
+			exp: []expAlert{{Warning, lbl("job", "prometheus", "instance", "prometheus:9090", "alertmanager", "http://alertmanager:9093/api/v2/alerts"),
+				"Prometheus cannot send alerts to Alertmanager",
+				"Prometheus fails to send alerts to Alertmanager, or has none to send them to: alerts fire but nobody is told. This e-mail may never arrive; the dead-man switch then reports it."}}},
+		ruleCase{name: "no Alertmanager", alert: "PrometheusNotificationsFailing", at: 25 * time.Minute,
+			input: []series{s(notifErr, "0x30"), s(discovered, "1x5 0x25")},
+			exp: []expAlert{{Warning, lbl("job", "prometheus", "instance", "prometheus:9090"),
+				"Prometheus cannot send alerts to Alertmanager",
+				"Prometheus fails to send alerts to Alertmanager, or has none to send them to: alerts fire but nobody is told. This e-mail may never arrive; the dead-man switch then reports it."}}},
+		ruleCase{name: "sending", alert: "PrometheusNotificationsFailing", at: 25 * time.Minute,
+			input: []series{s(notifErr, "3x30"), s(discovered, "1x30")}},
+	)
+	missed := `prometheus_rule_group_iterations_missed_total{` + pr + `,rule_group="/etc/prometheus/rules/koprogo.yml;host"}`
+	add(
+		ruleCase{name: "two iterations missed", alert: "PrometheusRuleGroupsMissed", at: 15 * time.Minute,
+			input: []series{s(missed, "0x10 2x10")},
+			exp: []expAlert{{Warning, lbl("job", "prometheus", "instance", "prometheus:9090", "rule_group", "/etc/prometheus/rules/koprogo.yml;host"),
+				"Prometheus skipped rule evaluations",
+				"Rule group /etc/prometheus/rules/koprogo.yml;host missed 2 evaluation(s) in 30 minutes (an evaluation took longer than the interval): its alerts fire late or not at all."}}},
+		ruleCase{name: "none missed", alert: "PrometheusRuleGroupsMissed", at: 15 * time.Minute,
+			input: []series{s(missed, "4x20")}},
 	)
 	return cs
 }

@@ -2,16 +2,37 @@ package alerts
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/koprogo/koprogo-monitoring/config"
 	"github.com/koprogo/koprogo-monitoring/services"
+	"github.com/koprogo/koprogo-monitoring/signals"
 )
 
 // Windows. Prometheus scrapes every 30s (render/promconfig); rate windows of
 // 5m or more hold at least ten samples, so one missed scrape neither blanks a
 // rate nor resolves an alert.
+
+// Timing. An exporter that goes down takes the data of the alerts built on
+// it: their series go stale at once. Its own down alert (exporterDownFor)
+// must therefore fire before any alert it inhibits could be sent, including
+// the critical route's short group wait (the inhibition timing test checks
+// every pair from the rules and alertmanager.yml); and rules that fire on
+// missing data (absent) fire only while their exporter is up, so an
+// exporter crash produces only the exporter's alert.
+const (
+	exporterDownFor = time.Minute
+	// dataAlertFor is the shortest hold of an alert an exporter-down alert
+	// inhibits: long enough that the exporter's alert, evaluated up to one
+	// interval later, already fires when this one could be sent.
+	dataAlertFor = 2 * time.Minute
+	// eventFor holds alerts on counters of events (an OOM kill, a
+	// deadlock, a restart): their increase stays above 0 for the whole
+	// window, so the hold delays them a little and loses nothing.
+	eventFor = 2 * time.Minute
+)
 
 // Fixed thresholds: the conditions below are not a matter of taste per stack.
 // A config key can be added when an operator needs to tune one.
@@ -29,44 +50,45 @@ const (
 	tlsWarningDays       = 14 // Let's Encrypt renews at 30 days: under 14 renewal is failing
 	tlsCriticalDays      = 3
 	promStoragePercent   = 90
+	flappingChanges      = 4 // two down-and-up episodes
 )
 
-func job(s services.Name) string { return `job="` + string(s) + `"` }
+func job(s services.Name) string { return signals.Job(s) }
 
-// fsSelector keeps real filesystems: tmpfs, overlay (container layers) and
-// squashfs (snaps) are not the host's disks.
-const realFS = `fstype!~"tmpfs|overlay|squashfs|ramfs|nsfs"`
+// exporterUp is true (one empty-labelled sample) while the job's target
+// answers: `<absent rule> and on() exporterUp(job)` fires on missing data
+// only when the exporter is there to report it.
+func exporterUp(n services.Name) string { return `on() (up{` + job(n) + `} == 1)` }
 
 func hostRules(t config.Thresholds) []Rule {
 	ne := job(services.NodeExporter)
-	// With --path.rootfs=/host node_exporter strips the prefix, so the host
-	// root is reported as mountpoint="/".
-	root := `{` + ne + `,mountpoint="/",` + realFS + `}`
-	fs := `{` + ne + `,` + realFS + `}`
+	node := signals.Of(services.NodeExporter)
+	// Every filesystem that holds data, the host root (reported as
+	// mountpoint="/" with --path.rootfs) and any data disk alike.
+	fs := node.With(signals.RealFilesystems)
 	diskLow := func(sev string, pct float64, hold time.Duration) Rule {
 		return Rule{
 			Name: "HostDiskSpaceLow", Severity: sev, Component: Host,
-			Expr:        fmt.Sprintf(`100 * node_filesystem_avail_bytes%s / node_filesystem_size_bytes%s < %s`, root, root, num(pct)),
+			Expr:        signals.FilesystemFreePercent(fs) + ` < ` + num(pct),
 			For:         hold,
 			Summary:     `Disk space low on {{ $labels.instance }} ({{ $labels.mountpoint }})`,
 			Description: `Only {{ $value | printf "%.1f" }}% free on {{ $labels.mountpoint }} ({{ $labels.device }}) of {{ $labels.instance }}; ` + sev + ` below ` + num(pct) + `%.`,
-			Threshold:   "free space on / < " + num(pct) + " %",
+			Threshold:   "free space on a filesystem < " + num(pct) + " %",
 			Key:         "alertDiskFreePercent",
 		}
 	}
-	cores := `count by (instance) (node_cpu_seconds_total{` + ne + `,mode="idle"})`
 	return []Rule{
 		{
 			Name: "NodeExporterDown", Severity: Critical, Component: Monitoring,
 			Expr:        `up{` + ne + `} == 0 or absent(up{` + ne + `})`,
-			For:         2 * time.Minute,
+			For:         exporterDownFor,
 			Summary:     `node_exporter is down`,
 			Description: `Prometheus cannot scrape node_exporter: no host metrics, no backup timestamp. Host and backup alerts are inhibited meanwhile.`,
 			Threshold:   "up == 0 or no series",
 		},
 		{
 			Name: "HostCpuHigh", Severity: Warning, Component: Host,
-			Expr:        `100 * (1 - sum by (instance) (rate(node_cpu_seconds_total{` + ne + `,mode=~"idle|iowait|steal"}[5m])) / ` + cores + `) > ` + num(t.CPUHighPercent),
+			Expr:        signals.CPUBusyPercent(node, "5m") + ` > ` + num(t.CPUHighPercent),
 			For:         15 * time.Minute,
 			Summary:     `CPU busy on {{ $labels.instance }}`,
 			Description: `CPU busy at {{ $value | printf "%.1f" }}% on {{ $labels.instance }} for 15 minutes (iowait and steal not counted as busy); threshold ` + num(t.CPUHighPercent) + `%.`,
@@ -75,7 +97,7 @@ func hostRules(t config.Thresholds) []Rule {
 		},
 		{
 			Name: "HostMemoryHigh", Severity: Warning, Component: Host,
-			Expr:        `100 * (1 - node_memory_MemAvailable_bytes{` + ne + `} / node_memory_MemTotal_bytes{` + ne + `}) > ` + num(t.MemoryHighPercent),
+			Expr:        signals.MemoryUsedPercent(node) + ` > ` + num(t.MemoryHighPercent),
 			For:         10 * time.Minute,
 			Summary:     `Memory nearly exhausted on {{ $labels.instance }}`,
 			Description: `{{ $value | printf "%.1f" }}% of memory in use (MemAvailable-based) on {{ $labels.instance }}; threshold ` + num(t.MemoryHighPercent) + `%.`,
@@ -83,11 +105,11 @@ func hostRules(t config.Thresholds) []Rule {
 			Key:         "alertMemoryHighPercent",
 		},
 		diskLow(Warning, t.DiskFreePercent, 5*time.Minute),
-		diskLow(Critical, t.DiskFreePercent*diskCriticalFactor, 2*time.Minute),
+		diskLow(Critical, t.DiskFreePercent*diskCriticalFactor, dataAlertFor),
 		{
 			Name: "HostDiskFillingUp", Severity: Warning, Component: Host,
-			Expr: fmt.Sprintf(`100 * node_filesystem_avail_bytes%s / node_filesystem_size_bytes%s < %d`, fs, fs, diskFillFreePercent) +
-				` and predict_linear(node_filesystem_avail_bytes` + fs + `[6h], 24 * 3600) < 0`,
+			Expr: signals.FilesystemFreePercent(fs) + fmt.Sprintf(` < %d`, diskFillFreePercent) +
+				` and predict_linear(node_filesystem_avail_bytes` + fs.String() + `[6h], 24 * 3600) < 0`,
 			For:         time.Hour,
 			Summary:     `Disk filling up on {{ $labels.instance }} ({{ $labels.mountpoint }})`,
 			Description: `{{ $labels.mountpoint }} ({{ $labels.device }}) on {{ $labels.instance }} is {{ $value | printf "%.1f" }}% free and will be full within 24 hours at the rate of the last 6 hours.`,
@@ -95,15 +117,15 @@ func hostRules(t config.Thresholds) []Rule {
 		},
 		{
 			Name: "HostFilesystemReadOnly", Severity: Critical, Component: Host,
-			Expr:        `node_filesystem_readonly` + fs + ` == 1`,
-			For:         2 * time.Minute,
+			Expr:        `node_filesystem_readonly` + fs.String() + ` == 1`,
+			For:         dataAlertFor,
 			Summary:     `Read-only filesystem on {{ $labels.instance }} ({{ $labels.mountpoint }})`,
 			Description: `{{ $labels.mountpoint }} ({{ $labels.device }}) on {{ $labels.instance }} is mounted read-only, usually the kernel's reaction to an I/O error: writes (PostgreSQL, Prometheus) fail.`,
 			Threshold:   "readonly == 1",
 		},
 		{
 			Name: "HostLoadHigh", Severity: Warning, Component: Host,
-			Expr:        `node_load15{` + ne + `} / on (instance) ` + cores + ` > ` + num(t.LoadPerCore),
+			Expr:        `node_load15` + node.String() + ` / on (instance) ` + signals.CPUCount(node) + ` > ` + num(t.LoadPerCore),
 			For:         15 * time.Minute,
 			Summary:     `High load on {{ $labels.instance }}`,
 			Description: `15-minute load average is {{ $value | printf "%.2f" }} per core on {{ $labels.instance }}; threshold ` + num(t.LoadPerCore) + `.`,
@@ -113,6 +135,7 @@ func hostRules(t config.Thresholds) []Rule {
 		{
 			Name: "HostOomKill", Severity: Warning, Component: Host,
 			Expr:        `increase(node_vmstat_oom_kill{` + ne + `}[10m]) > 0`,
+			For:         eventFor,
 			Summary:     `OOM kill on {{ $labels.instance }}`,
 			Description: `The kernel killed about {{ $value | printf "%.0f" }} process(es) for lack of memory on {{ $labels.instance }} in the last 10 minutes.`,
 			Threshold:   "any OOM kill in 10 m",
@@ -152,7 +175,7 @@ func containerRules(critical []string, t config.Thresholds) []Rule {
 			// every container alert is inhibited until it is back.
 			Name: "CadvisorDown", Severity: Warning, Component: Monitoring,
 			Expr:        `up{` + ca + `} == 0 or absent(up{` + ca + `})`,
-			For:         2 * time.Minute,
+			For:         exporterDownFor,
 			Summary:     `cAdvisor is down`,
 			Description: `Prometheus cannot scrape cAdvisor: no container metrics. Container alerts are inhibited meanwhile.`,
 			Threshold:   "up == 0 or no series",
@@ -162,6 +185,7 @@ func containerRules(critical []string, t config.Thresholds) []Rule {
 			// same series, a new start time at every restart.
 			Name: "ContainerRestarting", Severity: Warning, Component: Container,
 			Expr:        `changes(container_start_time_seconds` + named + `[15m]) >= ` + num(containerRestarts),
+			For:         eventFor,
 			Summary:     `Container {{ $labels.name }} is restarting`,
 			Description: `Container {{ $labels.name }} restarted {{ $value }} times in the last 15 minutes (crash loop?).`,
 			Threshold:   fmt.Sprintf(">= %d restarts in 15 m", containerRestarts),
@@ -169,8 +193,7 @@ func containerRules(critical []string, t config.Thresholds) []Rule {
 		{
 			// Containers without a limit report 0 and are left out.
 			Name: "ContainerMemoryNearLimit", Severity: Warning, Component: Container,
-			Expr: `100 * max by (instance, name) (container_memory_working_set_bytes` + named + `)` +
-				` / max by (instance, name) (container_spec_memory_limit_bytes` + named + ` > 0) > ` + num(t.ContainerMemoryPercent),
+			Expr:        signals.ContainerMemoryPercentOfLimit(signals.Of(services.Cadvisor).With(`name!=""`)) + ` > ` + num(t.ContainerMemoryPercent),
 			For:         10 * time.Minute,
 			Summary:     `Container {{ $labels.name }} near its memory limit`,
 			Description: `Container {{ $labels.name }} uses {{ $value | printf "%.1f" }}% of its memory limit; at 100% the kernel OOM-kills it.`,
@@ -191,19 +214,20 @@ func containerRules(critical []string, t config.Thresholds) []Rule {
 		return rules
 	}
 	// One branch per container: a stale last-seen time (stopped, but cAdvisor
-	// still lists it) or no series at all (removed, renamed, never started).
-	// Names are validated by config ([A-Za-z0-9_.-]), safe inside quotes.
+	// still lists it) or no series at all (removed, renamed, never started)
+	// while cAdvisor answers. Names are validated by config
+	// ([A-Za-z0-9_.-]), safe inside quotes.
 	var branches []string
 	for _, n := range critical {
 		sel := `{` + ca + `,name="` + n + `"}`
 		branches = append(branches,
 			fmt.Sprintf(`(time() - max by (name) (container_last_seen%s) > %d)`, sel, containerSeenSeconds),
-			`absent(container_last_seen{name="`+n+`"})`)
+			`(absent(container_last_seen{name="`+n+`"}) and `+exporterUp(services.Cadvisor)+`)`)
 	}
 	missing := Rule{
 		Name: "ContainerMissing", Severity: Critical, Component: Container,
 		Expr:        strings.Join(branches, " or "),
-		For:         time.Minute,
+		For:         dataAlertFor,
 		Summary:     `Critical container {{ $labels.name }} is missing`,
 		Description: `Container {{ $labels.name }} is not running: cAdvisor has not seen it for over ` + fmt.Sprint(containerSeenSeconds) + ` seconds, or never (stopped, removed or renamed).`,
 		Threshold:   fmt.Sprintf("not seen for %d s, or absent", containerSeenSeconds),
@@ -214,6 +238,7 @@ func containerRules(critical []string, t config.Thresholds) []Rule {
 
 func postgresRules(t config.Thresholds) []Rule {
 	pe := job(services.PostgresExporter)
+	pg := signals.Of(services.PostgresExporter)
 	byDB := func(metric string) string {
 		return `sum by (instance, datname) (rate(` + metric + `{` + pe + `}[10m]))`
 	}
@@ -221,25 +246,25 @@ func postgresRules(t config.Thresholds) []Rule {
 		{
 			Name: "PostgresExporterDown", Severity: Critical, Component: Postgres,
 			Expr:        `up{` + pe + `} == 0 or absent(up{` + pe + `})`,
-			For:         2 * time.Minute,
+			For:         exporterDownFor,
 			Summary:     `postgres_exporter is down`,
 			Description: `Prometheus cannot scrape postgres_exporter: the state of PostgreSQL is unknown. The other PostgreSQL alerts are inhibited meanwhile.`,
 			Threshold:   "up == 0 or no series",
 		},
 		{
-			// pg_up has no series at all when the exporter is gone or was
-			// never scraped: absent() keeps that from being silence.
+			// Only what the exporter reports: with the exporter gone pg_up
+			// has no series, and that is PostgresExporterDown's alert, not
+			// a claim about the database.
 			Name: "PostgresDown", Severity: Critical, Component: Postgres,
-			Expr:        `pg_up{` + pe + `} == 0 or absent(pg_up{` + pe + `})`,
-			For:         time.Minute,
+			Expr:        `pg_up{` + pe + `} == 0`,
+			For:         dataAlertFor,
 			Summary:     `PostgreSQL is down`,
-			Description: `postgres_exporter cannot connect to PostgreSQL (pg_up is 0 or missing): the application has no database.`,
-			Threshold:   "pg_up == 0 or no series",
+			Description: `postgres_exporter answers but cannot connect to PostgreSQL (pg_up is 0): the application has no database.`,
+			Threshold:   "pg_up == 0",
 		},
 		{
 			Name: "PostgresTooManyConnections", Severity: Warning, Component: Postgres,
-			Expr: `100 * sum by (instance) (pg_stat_activity_count{` + pe + `})` +
-				` / max by (instance) (pg_settings_max_connections{` + pe + `}) > ` + num(t.PgConnectionsPercent),
+			Expr:        signals.PgConnectionsPercent(pg) + ` > ` + num(t.PgConnectionsPercent),
 			For:         5 * time.Minute,
 			Summary:     `PostgreSQL connections near max_connections`,
 			Description: `{{ $value | printf "%.1f" }}% of max_connections in use on {{ $labels.instance }}; threshold ` + num(t.PgConnectionsPercent) + `%. New connections are refused at 100%.`,
@@ -249,13 +274,14 @@ func postgresRules(t config.Thresholds) []Rule {
 		{
 			Name: "PostgresDeadlocks", Severity: Warning, Component: Postgres,
 			Expr:        `increase(pg_stat_database_deadlocks{` + pe + `}[10m]) > 0`,
+			For:         eventFor,
 			Summary:     `Deadlocks in database {{ $labels.datname }}`,
 			Description: `About {{ $value | printf "%.0f" }} deadlock(s) in database {{ $labels.datname }} in the last 10 minutes: PostgreSQL aborted the transactions involved.`,
 			Threshold:   "any deadlock in 10 m",
 		},
 		{
 			Name: "PostgresLongRunningTransaction", Severity: Warning, Component: Postgres,
-			Expr:        `max by (instance, datname) (pg_stat_activity_max_tx_duration{` + pe + `}) > ` + num(t.PgLongTxSeconds),
+			Expr:        signals.PgLongestTransactionSeconds(pg) + ` > ` + num(t.PgLongTxSeconds),
 			For:         2 * time.Minute,
 			Summary:     `Long-running transaction in database {{ $labels.datname }}`,
 			Description: `A transaction in database {{ $labels.datname }} has been open for {{ $value | humanizeDuration }}: it holds locks and blocks vacuum.`,
@@ -276,8 +302,7 @@ func postgresRules(t config.Thresholds) []Rule {
 			// Needs postgres_exporter's --collector.stat_statements and the
 			// pg_stat_statements extension; without them the rule is quiet.
 			Name: "PostgresSlowQueries", Severity: Warning, Component: Postgres,
-			Expr: `1000 * sum by (instance, datname) (rate(pg_stat_statements_seconds_total{` + pe + `}[10m]))` +
-				` / sum by (instance, datname) (rate(pg_stat_statements_calls_total{` + pe + `}[10m])) > ` + num(t.PgSlowQueryMs),
+			Expr:        signals.PgMeanStatementMs(pg, "10m") + ` > ` + num(t.PgSlowQueryMs),
 			For:         15 * time.Minute,
 			Summary:     `Slow queries in database {{ $labels.datname }}`,
 			Description: `Mean statement time in database {{ $labels.datname }} is {{ $value | printf "%.0f" }} ms over 10 minutes; threshold ` + num(t.PgSlowQueryMs) + ` ms.`,
@@ -289,10 +314,8 @@ func postgresRules(t config.Thresholds) []Rule {
 
 func appRules(t config.Thresholds) []Rule {
 	tr := job(services.Traefik)
-	reqs := func(extra string) string {
-		return `sum by (service) (rate(traefik_service_requests_total{` + tr + extra + `}[5m]))`
-	}
-	busy := ` and ` + reqs("") + ` > ` + num(minRequestRate)
+	traefik := signals.Of(services.Traefik)
+	busy := ` and ` + signals.HTTPRequestRate(traefik, "5m") + ` > ` + num(minRequestRate)
 	// max by (cn): after a renewal Traefik may list the old certificate
 	// until it reloads; the newest one for a name is what clients get.
 	certDays := `(max by (cn) (traefik_tls_certs_not_after{` + tr + `}) - time()) / 86400`
@@ -317,7 +340,7 @@ func appRules(t config.Thresholds) []Rule {
 		},
 		{
 			Name: "HttpErrorRateHigh", Severity: Critical, Component: App,
-			Expr:        `100 * ` + reqs(`,code=~"5.."`) + ` / ` + reqs("") + ` > ` + num(t.HTTP5xxPercent) + busy,
+			Expr:        signals.HTTP5xxPercent(traefik, "5m") + ` > ` + num(t.HTTP5xxPercent) + busy,
 			For:         5 * time.Minute,
 			Summary:     `High 5xx rate on {{ $labels.service }}`,
 			Description: `{{ $value | printf "%.1f" }}% of requests to Traefik service {{ $labels.service }} fail with 5xx; threshold ` + num(t.HTTP5xxPercent) + `%.`,
@@ -328,8 +351,7 @@ func appRules(t config.Thresholds) []Rule {
 			// Traefik's default buckets are 0.1, 0.3, 1.2 and 5 s: the p99 is
 			// interpolated between them, good enough to see a target missed.
 			Name: "HttpLatencyP99High", Severity: Warning, Component: App,
-			Expr: `1000 * histogram_quantile(0.99, sum by (service, le) (rate(traefik_service_request_duration_seconds_bucket{` + tr + `}[5m]))) > ` + num(t.HTTPP99Ms) +
-				busy,
+			Expr:        signals.HTTPLatencyMs(0.99, traefik, "service", "5m") + ` > ` + num(t.HTTPP99Ms) + busy,
 			For:         10 * time.Minute,
 			Summary:     `Slow responses on {{ $labels.service }}`,
 			Description: `p99 latency of Traefik service {{ $labels.service }} is {{ $value | printf "%.0f" }} ms; target ` + num(t.HTTPP99Ms) + ` ms.`,
@@ -342,12 +364,14 @@ func appRules(t config.Thresholds) []Rule {
 }
 
 func backupRules(t config.Thresholds) []Rule {
-	sel := `koprogo_last_backup_timestamp_seconds{` + job(services.NodeExporter) + `}`
+	node := signals.Of(services.NodeExporter)
 	return []Rule{{
 		// The reason label tells the two cases apart in the notification.
+		// A missing metric counts only while node_exporter answers (else
+		// NodeExporterDown says why).
 		Name: "BackupTooOld", Severity: Critical, Component: Backup,
-		Expr: `label_replace((time() - ` + sel + `) / 3600 > ` + num(t.BackupMaxAgeHours) + `, "reason", "too_old", "", "")` +
-			` or label_replace(absent(` + sel + `), "reason", "metric_missing", "", "")`,
+		Expr: `label_replace(` + signals.BackupAgeHours(node) + ` > ` + num(t.BackupMaxAgeHours) + `, "reason", "too_old", "", "")` +
+			` or label_replace(absent(koprogo_last_backup_timestamp_seconds` + node.String() + `) and ` + exporterUp(services.NodeExporter) + `, "reason", "metric_missing", "", "")`,
 		For:     30 * time.Minute,
 		Summary: `Last successful backup is too old`,
 		Description: `{{ if eq $labels.reason "metric_missing" }}No koprogo_last_backup_timestamp_seconds metric: the backup job never wrote it to the node_exporter textfile directory, or the file is gone.` +
@@ -357,13 +381,19 @@ func backupRules(t config.Thresholds) []Rule {
 	}}
 }
 
-// dedicatedDown are jobs with their own "down" alert; TargetDown covers the rest.
+// dedicatedDown are jobs with their own "down" alert (which also fires when
+// the job has no series at all); TargetDown and JobMissing cover the rest.
 var dedicatedDown = []services.Name{services.NodeExporter, services.Cadvisor, services.PostgresExporter, services.Backend, services.Loki, services.Alloy}
 
 func monitoringRules() []Rule {
-	var skip []string
+	var skip, missing []string
 	for _, s := range dedicatedDown {
 		skip = append(skip, string(s))
+	}
+	for _, j := range services.Jobs() {
+		if !slices.Contains(dedicatedDown, j) {
+			missing = append(missing, `absent(up{`+job(j)+`})`)
+		}
 	}
 	pr := job(services.Prometheus)
 	am := job(services.Alertmanager)
@@ -398,6 +428,55 @@ func monitoringRules() []Rule {
 		down("LokiDown", services.Loki, "Loki", "logs are not stored and Grafana's log panels are empty."),
 		down("AlloyDown", services.Alloy, "Alloy", "container and host logs are not shipped to Loki."),
 		{
+			// A job Prometheus does not scrape at all has no up series, so
+			// TargetDown (up == 0) never sees it: a job renamed in the
+			// scrape configuration, or a target dropped by relabelling.
+			Name: "JobMissing", Severity: Warning, Component: Monitoring,
+			Expr:        strings.Join(missing, " or "),
+			For:         5 * time.Minute,
+			Summary:     `Prometheus scrapes no target of job {{ $labels.job }}`,
+			Description: `Prometheus has no up series for job {{ $labels.job }}: nothing of it is scraped, so none of its alerts can fire.`,
+			Threshold:   "no up series for the job",
+		},
+		{
+			// Fails every other scrape: never down for 5 minutes in a row,
+			// so TargetDown stays quiet while panels have gaps and rate()
+			// alerts see half their samples.
+			Name: "TargetFlapping", Severity: Warning, Component: Monitoring,
+			Expr:        `changes(up[30m]) >= ` + num(flappingChanges),
+			For:         5 * time.Minute,
+			Summary:     `Scrape target {{ $labels.job }} is flapping`,
+			Description: `{{ $labels.job }} at {{ $labels.instance }} went down and up {{ $value | printf "%.0f" }} times in 30 minutes (up changed that often): it restarts, or its scrapes time out.`,
+			Threshold:   fmt.Sprintf(">= %d changes of up in 30 m", flappingChanges),
+		},
+		{
+			// Answers, but with nothing in it: a wrong metrics path behind a
+			// proxy, or metrics turned off in the application.
+			Name: "ScrapeReturnsNothing", Severity: Warning, Component: Monitoring,
+			Expr:        `scrape_samples_scraped == 0 and on (job, instance) up == 1`,
+			For:         10 * time.Minute,
+			Summary:     `Scrape target {{ $labels.job }} returns no metrics`,
+			Description: `{{ $labels.job }} at {{ $labels.instance }} answers its scrapes with no sample at all: its dashboards are empty and its alerts cannot fire.`,
+			Threshold:   "scrape returns 0 samples",
+		},
+		{
+			Name: "PrometheusNotificationsFailing", Severity: Warning, Component: Monitoring,
+			Expr: `increase(prometheus_notifications_errors_total{` + pr + `}[10m]) > 0` +
+				` or prometheus_notifications_alertmanagers_discovered{` + pr + `} < 1`,
+			For:         10 * time.Minute,
+			Summary:     `Prometheus cannot send alerts to Alertmanager`,
+			Description: `Prometheus fails to send alerts to Alertmanager, or has none to send them to: alerts fire but nobody is told. This e-mail may never arrive; the dead-man switch then reports it.`,
+			Threshold:   "send errors in 10 m, or no Alertmanager",
+		},
+		{
+			Name: "PrometheusRuleGroupsMissed", Severity: Warning, Component: Monitoring,
+			Expr:        `increase(prometheus_rule_group_iterations_missed_total{` + pr + `}[30m]) > 0`,
+			For:         eventFor,
+			Summary:     `Prometheus skipped rule evaluations`,
+			Description: `Rule group {{ $labels.rule_group }} missed {{ $value | printf "%.0f" }} evaluation(s) in 30 minutes (an evaluation took longer than the interval): its alerts fire late or not at all.`,
+			Threshold:   "any missed iteration in 30 m",
+		},
+		{
 			Name: "PrometheusRuleEvaluationFailures", Severity: Warning, Component: Monitoring,
 			Expr:        `increase(prometheus_rule_evaluation_failures_total{` + pr + `}[10m]) > 0`,
 			Summary:     `Prometheus rule evaluations failing`,
@@ -421,11 +500,13 @@ func monitoringRules() []Rule {
 			Threshold:   "last reload unsuccessful",
 		},
 		{
+			// Held: one SMTP hiccup that the retry delivers is not a page.
 			Name: "AlertmanagerNotificationsFailing", Severity: Critical, Component: Monitoring,
-			Expr:        `sum by (instance, integration) (increase(alertmanager_notifications_failed_total{` + am + `}[15m])) > 0`,
+			Expr:        `sum by (instance, integration) (increase(alertmanager_notifications_failed_total{` + am + `}[5m])) > 0`,
+			For:         10 * time.Minute,
 			Summary:     `Alertmanager cannot deliver {{ $labels.integration }} notifications`,
-			Description: `{{ $value | printf "%.0f" }} {{ $labels.integration }} notification(s) failed in 15 minutes. If e-mail itself is failing this message may only be visible in the Alertmanager UI.`,
-			Threshold:   "any failed notification in 15 m",
+			Description: `{{ $labels.integration }} notifications have kept failing for 10 minutes ({{ $value | printf "%.0f" }} in the last 5). If e-mail itself is failing this message may only be visible in the Alertmanager UI.`,
+			Threshold:   "failures in every 5 m for 10 m",
 		},
 		{
 			Name: "PrometheusTsdbCompactionsFailing", Severity: Warning, Component: Monitoring,

@@ -14,6 +14,7 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/timeseries"
 
 	"github.com/koprogo/koprogo-monitoring/services"
+	"github.com/koprogo/koprogo-monitoring/signals"
 )
 
 // This file holds the small vocabulary the dashboards are written in: a
@@ -279,4 +280,13 @@ func allOption() dashboard.VariableOption {
 }
 
 // job is the label matcher selecting one scrape job.
-func job(s services.Name) string { return `job="` + string(s) + `"` }
+func job(s services.Name) string { return signals.Job(s) }
+
+// rateWindow is the window of every rate in a panel: Grafana's
+// $__rate_interval, at least four scrape intervals.
+const rateWindow = "$__rate_interval"
+
+// showsAlert ends the description of a panel that draws an alert's
+// expression with its threshold: a test holds the panel's query to the
+// alert's expression and its colour steps to the alert's thresholds.
+func showsAlert(description, alert string) string { return description + " [alert: " + alert + "]" }

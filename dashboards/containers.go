@@ -8,6 +8,7 @@ import (
 
 	"github.com/koprogo/koprogo-monitoring/config"
 	"github.com/koprogo/koprogo-monitoring/services"
+	"github.com/koprogo/koprogo-monitoring/signals"
 )
 
 // containersBoard shows every Docker container as cAdvisor sees it, one series
@@ -15,6 +16,7 @@ import (
 func containersBoard(t config.Thresholds) (dashboard.Dashboard, error) {
 	ca := job(services.Cadvisor)
 	c := ca + `, name=~"$container"`
+	named := signals.Of(services.Cadvisor).With(`name!=""`, `name=~"$container"`)
 	d := newBoard(ContainersUID, "KoproGo Docker containers",
 		"Per-container CPU, memory against limits, network, restarts and filesystem, from cAdvisor.",
 		"docker")
@@ -29,7 +31,7 @@ func containersBoard(t config.Thresholds) (dashboard.Dashboard, error) {
 		q{`sum by (name) (changes(container_start_time_seconds{` + c + `}[$__range]))`, "{{name}}"}))
 
 	d.row("CPU and memory")
-	d.panel(series("CPU", fmt.Sprintf("CPU used, in %% of one core. Host CPU alert threshold: %g%% of all cores.", t.CPUHighPercent), "percent", half, neutral(),
+	d.panel(series("CPU", "CPU used, in % of one core.", "percent", half, neutral(),
 		q{`100 * sum by (name) (rate(container_cpu_usage_seconds_total{` + c + `}[$__rate_interval]))`, "{{name}}"}).Min(0))
 	d.panel(series("CPU throttled", "Share of CFS periods in which the container hit its CPU limit.", "percentunit", half,
 		rising(0.1, 0.25),
@@ -37,9 +39,9 @@ func containersBoard(t config.Thresholds) (dashboard.Dashboard, error) {
 	d.panel(series("Memory working set", "Memory the kernel cannot reclaim: what the limit is enforced on.", "bytes", half, neutral(),
 		q{`max by (name) (container_memory_working_set_bytes{` + c + `})`, "{{name}}"}).Min(0))
 	// Yellow from 10 points below the alert threshold, red at it.
-	d.panel(series("Memory vs limit", fmt.Sprintf("Working set as a share of the container's memory limit (containers without a limit are not shown). Red from %g%% (the alert threshold); at 100%% the kernel kills the container.", t.ContainerMemoryPercent), "percentunit", half,
-		rising(math.Max(0, t.ContainerMemoryPercent-10)/100, t.ContainerMemoryPercent/100),
-		q{`max by (name) (container_memory_working_set_bytes{` + c + `}) / max by (name) (container_spec_memory_limit_bytes{` + c + `} > 0)`, "{{name}}"}).Min(0).Max(1))
+	d.panel(series("Memory vs limit", showsAlert(fmt.Sprintf("Working set as a share of the container's memory limit (containers without a limit are not shown). Red from %g%% (alertContainerMemoryPercent); at 100%% the kernel kills the container.", t.ContainerMemoryPercent), "ContainerMemoryNearLimit"), "percent", half,
+		rising(math.Max(0, t.ContainerMemoryPercent-10), t.ContainerMemoryPercent),
+		q{signals.ContainerMemoryPercentOfLimit(named), "{{name}}"}).Min(0).Max(100))
 
 	d.row("Network and filesystem")
 	d.panel(series("Network", "Bytes per second received (positive) and sent (negative).", "Bps", half, neutral(),

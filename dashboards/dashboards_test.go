@@ -56,8 +56,8 @@ var expected = []struct {
 	variables  []string
 }{
 	{OverviewUID, "KoproGo overview",
-		[]string{"CPU busy", "Memory used", "Disk used", "Network", "Load", "Scrape targets", "Containers not seen", "Container restarts",
-			"Request rate", "5xx ratio", "Latency", "PostgreSQL", "Connections", "Firing alerts", "Last backup"},
+		[]string{"CPU busy", "Memory used", "Disk free", "Network", "Load", "Scrape targets", "Containers not seen", "Container restarts",
+			"Request rate", "5xx ratio", "p99 latency", "PostgreSQL", "Connections", "Firing alerts", "Last backup"},
 		[]string{"instance"}},
 	{PostgresUID, "KoproGo PostgreSQL",
 		[]string{"Connections vs max", "Transactions/s", "Cache hit ratio", "Deadlocks", "Locks by mode", "Database size", "Longest transaction", "Slowest statements"},

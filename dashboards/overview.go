@@ -2,23 +2,24 @@ package dashboards
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/grafana/grafana-foundation-sdk/go/common"
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 
 	"github.com/koprogo/koprogo-monitoring/config"
 	"github.com/koprogo/koprogo-monitoring/services"
+	"github.com/koprogo/koprogo-monitoring/signals"
 )
 
 // Selectors shared by the overview and the detailed dashboards.
 var (
-	nodeSel = job(services.NodeExporter) + `, instance=~"$instance"`
-	// Real filesystems only: tmpfs, overlay (container layers) and the like
-	// are not the disk that fills up.
-	fsSel = nodeSel + `, fstype!~"tmpfs|overlay|squashfs|nsfs|ramfs|fuse.lxcfs"`
+	node    = signals.Of(services.NodeExporter).With(`instance=~"$instance"`)
+	nodeSel = strings.Join(node, ", ")
 	// Physical and VPS interfaces; Docker bridges and veth pairs repeat the
 	// same bytes.
 	netSel     = nodeSel + `, device!~"lo|veth.*|docker.*|br-.*"`
+	traefik    = signals.Of(services.Traefik)
 	traefikSel = job(services.Traefik)
 )
 
@@ -35,9 +36,9 @@ func overviewBoard(t config.Thresholds) (dashboard.Dashboard, error) {
 	d.panel(single("Firing alerts", "Alerts Alertmanager currently holds as active (not silenced or inhibited).", "none", sixth,
 		thresholds(green, step{1, red}),
 		q{`sum(alertmanager_alerts{` + job(services.Alertmanager) + `, state="active"}) or vector(0)`, ""}))
-	d.panel(single("Last backup", "Time since the backup job last wrote koprogo_last_backup_timestamp_seconds to the node_exporter textfile directory. Red above alertBackupMaxAgeHours; empty when the metric was never written.", "s", sixth,
-		rising(t.BackupMaxAgeHours*3600*0.75, t.BackupMaxAgeHours*3600),
-		q{`time() - max(koprogo_last_backup_timestamp_seconds{` + job(services.NodeExporter) + `})`, ""}))
+	d.panel(single("Last backup", showsAlert("Hours since the backup job last wrote koprogo_last_backup_timestamp_seconds to the node_exporter textfile directory. Red above alertBackupMaxAgeHours; empty when the metric was never written.", "BackupTooOld"), "h", sixth,
+		rising(t.BackupMaxAgeHours*0.75, t.BackupMaxAgeHours),
+		q{signals.BackupAgeHours(node), "{{instance}}"}))
 	d.panel(single("PostgreSQL", "Whether postgres_exporter can reach the database.", "none", sixth,
 		thresholds(red, step{1, green}),
 		q{`min(pg_up{` + job(services.PostgresExporter) + `})`, ""}).Mappings(upDown()))
@@ -46,9 +47,9 @@ func overviewBoard(t config.Thresholds) (dashboard.Dashboard, error) {
 		q{`min(up{` + job(services.Backend) + `})`, ""}).Mappings(upDown()))
 	d.panel(single("Requests/s", "HTTP requests per second through Traefik, all services.", "reqps", sixth, neutral(),
 		q{`sum(rate(traefik_service_requests_total{` + job(services.Traefik) + `}[$__rate_interval]))`, ""}))
-	d.panel(single("5xx ratio", fmt.Sprintf("Share of Traefik responses with a 5xx status. Red from %g%% (the alert threshold).", t.HTTP5xxPercent), "percentunit", sixth,
-		rising(t.HTTP5xxPercent/200, t.HTTP5xxPercent/100),
-		q{`sum(rate(traefik_service_requests_total{` + job(services.Traefik) + `, code=~"5.."}[$__rate_interval])) / sum(rate(traefik_service_requests_total{` + job(services.Traefik) + `}[$__rate_interval]))`, ""}))
+	d.panel(single("5xx ratio", showsAlert(fmt.Sprintf("Share of Traefik responses with a 5xx status, per service. Red from %g%% (alertHttp5xxPercent).", t.HTTP5xxPercent), "HttpErrorRateHigh"), "percent", sixth,
+		rising(t.HTTP5xxPercent/2, t.HTTP5xxPercent),
+		q{signals.HTTP5xxPercent(traefik, rateWindow), "{{service}}"}))
 
 	d.row("Scrape targets and containers")
 	d.panel(single("Scrape targets", "One box per Prometheus job: UP when the last scrape succeeded.", "none", size{24, 4},
@@ -62,15 +63,15 @@ func overviewBoard(t config.Thresholds) (dashboard.Dashboard, error) {
 		q{`sum by (name) (changes(container_start_time_seconds{` + job(services.Cadvisor) + `, name!=""}[1h]))`, "{{name}}"}))
 
 	d.row("Host")
-	d.panel(series("CPU busy", fmt.Sprintf("Share of CPU time not idle, all cores. Red from %g%% (the alert threshold).", t.CPUHighPercent), "percent", third,
+	d.panel(series("CPU busy", showsAlert(fmt.Sprintf("Share of CPU time spent working, all cores (idle, iowait and steal are not busy). Red from %g%% (alertCpuHighPercent).", t.CPUHighPercent), "HostCpuHigh"), "percent", third,
 		rising(t.CPUHighPercent*0.8, t.CPUHighPercent),
-		q{`100 * (1 - avg by (instance) (rate(node_cpu_seconds_total{` + nodeSel + `, mode="idle"}[$__rate_interval])))`, "{{instance}}"}).Min(0).Max(100))
-	d.panel(series("Memory used", fmt.Sprintf("Share of memory not available to new processes (MemAvailable). Red from %g%%.", t.MemoryHighPercent), "percent", third,
+		q{signals.CPUBusyPercent(node, rateWindow), "{{instance}}"}).Min(0).Max(100))
+	d.panel(series("Memory used", showsAlert(fmt.Sprintf("Share of memory not available to new processes (MemAvailable). Red from %g%% (alertMemoryHighPercent).", t.MemoryHighPercent), "HostMemoryHigh"), "percent", third,
 		rising(t.MemoryHighPercent*0.85, t.MemoryHighPercent),
-		q{`100 * (1 - node_memory_MemAvailable_bytes{` + nodeSel + `} / node_memory_MemTotal_bytes{` + nodeSel + `})`, "{{instance}}"}).Min(0).Max(100))
-	d.panel(series("Disk used", fmt.Sprintf("Share of each filesystem used, as seen by unprivileged users. Red when less than %g%% is free.", t.DiskFreePercent), "percent", third,
-		rising(100-2*t.DiskFreePercent, 100-t.DiskFreePercent),
-		q{`100 * (1 - node_filesystem_avail_bytes{` + fsSel + `} / node_filesystem_size_bytes{` + fsSel + `})`, "{{mountpoint}}"}).Min(0).Max(100))
+		q{signals.MemoryUsedPercent(node), "{{instance}}"}).Min(0).Max(100))
+	d.panel(series("Disk free", showsAlert(fmt.Sprintf("Share of each filesystem that holds data still writable by unprivileged processes. Yellow under %g%% (alertDiskFreePercent), red under %g%%.", t.DiskFreePercent, t.DiskFreePercent/2), "HostDiskSpaceLow"), "percent", third,
+		falling(t.DiskFreePercent/2, t.DiskFreePercent),
+		q{signals.FilesystemFreePercent(node.With(signals.RealFilesystems)), "{{mountpoint}}"}).Min(0).Max(100))
 	d.panel(series("Network", "Bits per second on the host's interfaces (received positive, sent negative).", "bps", third, neutral(),
 		q{`sum by (device) (rate(node_network_receive_bytes_total{` + netSel + `}[$__rate_interval])) * 8`, "{{device}} in"},
 		q{`-sum by (device) (rate(node_network_transmit_bytes_total{` + netSel + `}[$__rate_interval])) * 8`, "{{device}} out"}))
@@ -86,15 +87,15 @@ func overviewBoard(t config.Thresholds) (dashboard.Dashboard, error) {
 	d.row("HTTP (Traefik)")
 	d.panel(series("Request rate", "Requests per second by status class.", "reqps", third, neutral(),
 		q{`sum by (code) (rate(traefik_service_requests_total{` + job(services.Traefik) + `}[$__rate_interval]))`, "{{code}}"}).Min(0))
-	d.panel(series("5xx ratio", "Share of responses with a 5xx status.", "percentunit", third,
-		rising(t.HTTP5xxPercent/200, t.HTTP5xxPercent/100),
-		q{`sum(rate(traefik_service_requests_total{` + job(services.Traefik) + `, code=~"5.."}[$__rate_interval])) / sum(rate(traefik_service_requests_total{` + job(services.Traefik) + `}[$__rate_interval]))`, "5xx"}).Min(0))
-	d.panel(series("Latency", fmt.Sprintf("Request duration quantiles from Traefik's histograms, all services. Red from %g ms (the p99 alert threshold).", t.HTTPP99Ms), "s", third,
-		rising(t.HTTPP99Ms/2000, t.HTTPP99Ms/1000),
-		latency(traefikSel, "", 0.5), latency(traefikSel, "", 0.95), latency(traefikSel, "", 0.99)).Min(0))
+	d.panel(series("5xx ratio", showsAlert(fmt.Sprintf("Share of responses with a 5xx status, per service. Red from %g%% (alertHttp5xxPercent).", t.HTTP5xxPercent), "HttpErrorRateHigh"), "percent", third,
+		rising(t.HTTP5xxPercent/2, t.HTTP5xxPercent),
+		q{signals.HTTP5xxPercent(traefik, rateWindow), "{{service}}"}).Min(0))
+	d.panel(series("p99 latency", showsAlert(fmt.Sprintf("99th percentile request duration per service, from Traefik's histograms. Red from %g ms (alertHttpP99Ms).", t.HTTPP99Ms), "HttpLatencyP99High"), "ms", third,
+		rising(t.HTTPP99Ms/2, t.HTTPP99Ms),
+		q{signals.HTTPLatencyMs(0.99, traefik, "service", rateWindow), "{{service}}"}).Min(0))
 
 	d.row("PostgreSQL")
-	d.panel(series("Connections", fmt.Sprintf("Connections in use against max_connections. The alert fires above %g%% of the maximum.", t.PgConnectionsPercent), "short", half, neutral(),
+	d.panel(series("Connections", "Connections in use against max_connections (their ratio is on the PostgreSQL dashboard).", "short", half, neutral(),
 		q{`sum(pg_stat_activity_count{` + job(services.PostgresExporter) + `})`, "in use"},
 		q{`max(pg_settings_max_connections{` + job(services.PostgresExporter) + `})`, "max_connections"}).Min(0))
 	d.panel(series("Transactions/s", "Commits and rollbacks per second, all databases.", "ops", half, neutral(),
@@ -103,13 +104,8 @@ func overviewBoard(t config.Thresholds) (dashboard.Dashboard, error) {
 	return d.build()
 }
 
-// latency is one quantile of Traefik's request duration histogram; by is
-// an extra grouping label ("" for none).
-func latency(sel, by string, quantile float64) q {
-	group, legend := "le", fmt.Sprintf("p%g", quantile*100)
-	if by != "" {
-		group = by + ", le"
-		legend = "{{" + by + "}} " + legend
-	}
-	return q{fmt.Sprintf(`histogram_quantile(%g, sum by (%s) (rate(traefik_service_request_duration_seconds_bucket{%s}[$__rate_interval])))`, quantile, group, sel), legend}
+// latency is one quantile of Traefik's request duration, in ms, over every
+// selected service.
+func latency(sel signals.Sel, quantile float64) q {
+	return q{signals.HTTPLatencyMs(quantile, sel, "", rateWindow), fmt.Sprintf("p%g", quantile*100)}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/koprogo/koprogo-monitoring/config"
 	"github.com/koprogo/koprogo-monitoring/services"
+	"github.com/koprogo/koprogo-monitoring/signals"
 )
 
 // postgresBoard shows the database as postgres_exporter sees it. Per-database
@@ -16,6 +17,7 @@ import (
 func postgresBoard(t config.Thresholds) (dashboard.Dashboard, error) {
 	pe := job(services.PostgresExporter)
 	db := pe + `, datname=~"$datname"`
+	dbs := signals.Of(services.PostgresExporter).With(`datname=~"$datname"`)
 	d := newBoard(PostgresUID, "KoproGo PostgreSQL",
 		"PostgreSQL through postgres_exporter: connections, throughput, cache, locks, sizes, long transactions and slow statements.",
 		"postgresql")
@@ -26,15 +28,15 @@ func postgresBoard(t config.Thresholds) (dashboard.Dashboard, error) {
 	d.panel(single("PostgreSQL", "Whether postgres_exporter can reach the server.", "none", sixth,
 		thresholds(red, step{1, green}),
 		q{`min(pg_up{` + pe + `})`, ""}).Mappings(upDown()))
-	d.panel(single("Connections used", fmt.Sprintf("Connections in use as a share of max_connections. Red from %g%% (the alert threshold).", t.PgConnectionsPercent), "percent", sixth,
+	d.panel(single("Connections used", showsAlert(fmt.Sprintf("Connections in use as a share of max_connections. Red from %g%% (alertPgConnectionsPercent).", t.PgConnectionsPercent), "PostgresTooManyConnections"), "percent", sixth,
 		rising(t.PgConnectionsPercent*0.8, t.PgConnectionsPercent),
-		q{`100 * sum(pg_stat_activity_count{` + pe + `}) / max(pg_settings_max_connections{` + pe + `})`, ""}))
+		q{signals.PgConnectionsPercent(signals.Of(services.PostgresExporter)), ""}))
 	// Yellow after a minute (or half the alert threshold if that is shorter),
 	// red at the alert threshold.
 	txColours := rising(math.Min(60, t.PgLongTxSeconds/2), t.PgLongTxSeconds)
-	d.panel(single("Longest transaction", fmt.Sprintf("Age of the oldest open transaction. Long transactions hold locks and stop vacuum from cleaning up. Red from %g s (the alert threshold).", t.PgLongTxSeconds), "s", sixth,
+	d.panel(single("Longest transaction", showsAlert(fmt.Sprintf("Age of the oldest open transaction per database. Long transactions hold locks and stop vacuum from cleaning up. Red from %g s (alertPgLongTransactionSeconds).", t.PgLongTxSeconds), "PostgresLongRunningTransaction"), "s", sixth,
 		txColours,
-		q{`max(pg_stat_activity_max_tx_duration{` + db + `})`, ""}))
+		q{signals.PgLongestTransactionSeconds(dbs), "{{datname}}"}))
 	d.panel(single("Deadlocks", "Deadlocks detected over the selected time range.", "none", sixth,
 		thresholds(green, step{1, red}),
 		q{`sum(increase(pg_stat_database_deadlocks{` + db + `}[$__range]))`, ""}))
@@ -66,9 +68,9 @@ func postgresBoard(t config.Thresholds) (dashboard.Dashboard, error) {
 	d.panel(series("Deadlocks", "Deadlocks per database in each interval.", "none", third,
 		thresholds(green, step{1, red}),
 		q{`sum by (datname) (increase(pg_stat_database_deadlocks{` + db + `}[$__rate_interval]))`, "{{datname}}"}).Min(0))
-	d.panel(series("Longest transaction", fmt.Sprintf("Age of the oldest open transaction per database. Red from %g s (the alert threshold).", t.PgLongTxSeconds), "s", third,
+	d.panel(series("Longest transaction", showsAlert(fmt.Sprintf("Age of the oldest open transaction per database. Red from %g s (alertPgLongTransactionSeconds).", t.PgLongTxSeconds), "PostgresLongRunningTransaction"), "s", third,
 		txColours,
-		q{`max by (datname) (pg_stat_activity_max_tx_duration{` + db + `})`, "{{datname}}"}).Min(0))
+		q{signals.PgLongestTransactionSeconds(dbs), "{{datname}}"}).Min(0))
 
 	d.row("Storage")
 	d.panel(series("Database size", "Size on disk per database.", "bytes", half, neutral(),
@@ -77,8 +79,11 @@ func postgresBoard(t config.Thresholds) (dashboard.Dashboard, error) {
 		q{`sum by (datname) (rate(pg_stat_database_temp_bytes{` + db + `}[$__rate_interval]))`, "{{datname}}"}).Min(0))
 
 	d.row("Statements (pg_stat_statements)")
+	d.panel(series("Mean statement time", showsAlert(fmt.Sprintf("Mean execution time of a statement per database. Red from %g ms (alertPgSlowQueryMs). Empty unless the pg_stat_statements extension is installed in the database.", t.PgSlowQueryMs), "PostgresSlowQueries"), "ms", half,
+		rising(t.PgSlowQueryMs/2, t.PgSlowQueryMs),
+		q{signals.PgMeanStatementMs(dbs, rateWindow), "{{datname}}"}).Min(0))
 	slow := t.PgSlowQueryMs / 1000
-	d.panel(bars("Slowest statements", fmt.Sprintf("Mean execution time per call over the selected range, top 10 by queryid (query texts are not collected). Red from %g ms (the slow-query alert threshold). Empty unless the pg_stat_statements extension is installed in the database.", t.PgSlowQueryMs), "s", half,
+	d.panel(bars("Slowest statements", fmt.Sprintf("Mean execution time per call over the selected range, top 10 by queryid (query texts are not collected). Coloured at half and at alertPgSlowQueryMs (%g ms), which PostgresSlowQueries applies to each database's mean, not to single statements. Empty unless the pg_stat_statements extension is installed in the database.", t.PgSlowQueryMs), "s", half,
 		rising(slow/2, slow),
 		q{`topk(10, sum by (datname, queryid) (rate(pg_stat_statements_seconds_total{` + db + `}[$__range])) / sum by (datname, queryid) (rate(pg_stat_statements_calls_total{` + db + `}[$__range])) > 0)`, "{{datname}} {{queryid}}"}))
 	d.panel(series("Time spent in statements", "Seconds of execution per second, top 10 statements: where the database spends its time. Empty unless pg_stat_statements is installed.", "s", half, neutral(),

@@ -1,0 +1,127 @@
+// Package signals is the PromQL vocabulary the alert rules (alerts/) and the
+// dashboards (dashboards/) are both written in: named selectors and
+// expressions, so that a panel and the alert it shows the threshold of
+// compute the same thing. A test renders both and holds every panel that
+// names an alert to that alert's expression.
+//
+// Every expression takes the selector it filters on (the alert's job, or the
+// dashboard's job plus its variables) and, for rates, the window (a fixed
+// one in rules, $__rate_interval in panels).
+package signals
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/koprogo/koprogo-monitoring/services"
+)
+
+// Sel is a series selector's label matchers.
+type Sel []string
+
+// String is the selector in braces: {job="node-exporter",mountpoint="/"}.
+func (s Sel) String() string { return "{" + strings.Join(s, ",") + "}" }
+
+// With returns the selector with more matchers.
+func (s Sel) With(matchers ...string) Sel { return append(append(Sel{}, s...), matchers...) }
+
+// Job is the matcher of one scrape job.
+func Job(n services.Name) string { return `job="` + string(n) + `"` }
+
+// Of is the selector of one scrape job.
+func Of(n services.Name) Sel { return Sel{Job(n)} }
+
+// RealFilesystems keeps the filesystems that hold data: not memory-backed
+// (tmpfs, devtmpfs, ramfs), not container layers (overlay), not snaps
+// (squashfs), not namespace files (nsfs) and not LXCFS's /proc overlays.
+const RealFilesystems = `fstype!~"tmpfs|devtmpfs|ramfs|overlay|squashfs|nsfs|fuse.lxcfs"`
+
+// --- host (node_exporter) ---------------------------------------------------
+
+// CPUBusyPercent is the share of CPU time spent working, per host: idle,
+// iowait (waiting on the disk, not computing) and steal (taken by the
+// hypervisor) are not busy.
+func CPUBusyPercent(sel Sel, window string) string {
+	return `100 * (1 - sum by (instance) (rate(node_cpu_seconds_total` + sel.With(`mode=~"idle|iowait|steal"`).String() + `[` + window + `]))` +
+		` / ` + CPUCount(sel) + `)`
+}
+
+// CPUCount is the number of CPUs per host.
+func CPUCount(sel Sel) string {
+	return `count by (instance) (node_cpu_seconds_total` + sel.With(`mode="idle"`).String() + `)`
+}
+
+// MemoryUsedPercent is the share of memory not available to new processes
+// (MemAvailable counts reclaimable caches as available).
+func MemoryUsedPercent(sel Sel) string {
+	return `100 * (1 - node_memory_MemAvailable_bytes` + sel.String() + ` / node_memory_MemTotal_bytes` + sel.String() + `)`
+}
+
+// FilesystemFreePercent is the share of each filesystem that unprivileged
+// processes (PostgreSQL, Prometheus) can still write. sel should include
+// RealFilesystems.
+func FilesystemFreePercent(sel Sel) string {
+	return `100 * node_filesystem_avail_bytes` + sel.String() + ` / node_filesystem_size_bytes` + sel.String()
+}
+
+// BackupAgeHours is the time since the backup job last reported success,
+// per host (koprogo_last_backup_timestamp_seconds from the textfile
+// collector).
+func BackupAgeHours(sel Sel) string {
+	return `(time() - max by (instance) (koprogo_last_backup_timestamp_seconds` + sel.String() + `)) / 3600`
+}
+
+// --- containers (cAdvisor) --------------------------------------------------
+
+// ContainerMemoryPercentOfLimit is each container's working set as a share
+// of its memory limit; containers without a limit (reported as 0) are left
+// out.
+func ContainerMemoryPercentOfLimit(sel Sel) string {
+	return `100 * max by (instance, name) (container_memory_working_set_bytes` + sel.String() + `)` +
+		` / max by (instance, name) (container_spec_memory_limit_bytes` + sel.String() + ` > 0)`
+}
+
+// --- PostgreSQL (postgres_exporter) ------------------------------------------
+
+// PgConnectionsPercent is the connections in use as a share of
+// max_connections, per server.
+func PgConnectionsPercent(sel Sel) string {
+	return `100 * sum by (instance) (pg_stat_activity_count` + sel.String() + `)` +
+		` / max by (instance) (pg_settings_max_connections` + sel.String() + `)`
+}
+
+// PgLongestTransactionSeconds is the age of the oldest open transaction per
+// database.
+func PgLongestTransactionSeconds(sel Sel) string {
+	return `max by (instance, datname) (pg_stat_activity_max_tx_duration` + sel.String() + `)`
+}
+
+// PgMeanStatementMs is the mean execution time of a statement per database
+// (pg_stat_statements).
+func PgMeanStatementMs(sel Sel, window string) string {
+	return `1000 * sum by (instance, datname) (rate(pg_stat_statements_seconds_total` + sel.String() + `[` + window + `]))` +
+		` / sum by (instance, datname) (rate(pg_stat_statements_calls_total` + sel.String() + `[` + window + `]))`
+}
+
+// --- HTTP (Traefik) -------------------------------------------------------
+
+// HTTPRequestRate is requests per second per Traefik service.
+func HTTPRequestRate(sel Sel, window string) string {
+	return `sum by (service) (rate(traefik_service_requests_total` + sel.String() + `[` + window + `]))`
+}
+
+// HTTP5xxPercent is the share of requests answered with a 5xx status, per
+// Traefik service.
+func HTTP5xxPercent(sel Sel, window string) string {
+	return `100 * ` + HTTPRequestRate(sel.With(`code=~"5.."`), window) + ` / ` + HTTPRequestRate(sel, window)
+}
+
+// HTTPLatencyMs is a quantile of the request duration in milliseconds, from
+// Traefik's histograms, per service (or over every service when by is "").
+func HTTPLatencyMs(quantile float64, sel Sel, by, window string) string {
+	group := "le"
+	if by != "" {
+		group = by + ", le"
+	}
+	return fmt.Sprintf(`1000 * histogram_quantile(%g, sum by (%s) (rate(traefik_service_request_duration_seconds_bucket%s[%s])))`, quantile, group, sel, window)
+}
