@@ -142,6 +142,25 @@ func declare(s *Settings) []Key {
 		key("grafanaManageContent", "true", "Push datasources and dashboards through the Grafana provider. Set false for a first bootstrap when the API is not reachable yet.",
 			boolValue{&s.Grafana.ManageContent}),
 
+		// Beyond one host (docs/scaling.md).
+		derived(key("hostLabel", "", "Value of the `host` label on this host's series (every series carries `host` and `stack`).",
+			text{p: &s.HostLabel, valid: hostLabelValue.MatchString, allowEmpty: true, allowed: "is not a host label; allowed: letters, digits, '.', '_' and '-', at most 64"}),
+			"dockerHost's host name, or local"),
+		key("remoteWrite", "[]", "Engines the central Prometheus also writes every series to, as a JSON list of `{\"name\", \"url\", \"auth\": none|basic|bearer, \"username\", \"headers\", \"keepMetrics\"}` (https unless the host is loopback or private; headers such as `X-Scope-OrgID`; keepMetrics, a regex of metric names to send). Credentials go in remoteWriteSecrets.",
+			remoteWrites{&s.RemoteWrite}),
+		key("remoteWriteSecrets", "", "Credentials of the remoteWrite endpoints: a JSON object of endpoint name → password (auth basic) or token (auth bearer).",
+			secretValue{p: new(Secret), check: func(v string) error { return secretsByName{&s.remoteWriteSecrets}.Set(v) }}),
+		key("logEndpoints", "[]", "Loki endpoints Alloy also ships logs to, as a JSON list of `{\"name\", \"url\" (the push URL), \"tenant\" (X-Scope-OrgID), \"auth\", \"username\"}`. Credentials go in logEndpointSecrets.",
+			logEndpoints{&s.LogEndpoints}),
+		key("logEndpointSecrets", "", "Credentials of the logEndpoints: a JSON object of endpoint name → password or token.",
+			secretValue{p: new(Secret), check: func(v string) error { return secretsByName{&s.logEndpointSecrets}.Set(v) }}),
+		key("localLoki", "true", "Ship logs to the stack's own Loki (false: only to logEndpoints).",
+			boolValue{&s.LocalLoki}),
+		key("agentHosts", "[]", "Further Docker hosts, as a JSON list of `{\"name\", \"dockerHost\": \"ssh://user@host\", \"sshOpts\"}`: each runs node_exporter, cAdvisor, Prometheus in agent mode (and Alloy when logEndpoints is set), publishes no port, and writes to the receiver at receiverAddress.",
+			agentHosts{&s.Agents}),
+		key("receiverAddress", "", "Private `address:port` of this host where the central Prometheus receives the agents' samples (HTTP basic auth; the network must be a private, encrypted one such as WireGuard). Required with agentHosts.",
+			receiverAddr{&s.ReceiverAddress}),
+
 		// Alert thresholds.
 		key("alertCpuHighPercent", "85", "Host CPU busy percentage (iowait and steal excluded) that raises HostCpuHigh.", percent{&t.CPUHighPercent}),
 		key("alertMemoryHighPercent", "90", "Host memory used percentage (MemAvailable-based) that raises HostMemoryHigh.", percent{&t.MemoryHighPercent}),

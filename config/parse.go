@@ -160,6 +160,8 @@ func (s *Settings) check(r *report) {
 		}
 	}
 
+	s.checkScale(r)
+
 	// Grafana's URLs follow its host port unless set: the SSH tunnel (and a
 	// local engine) put Grafana at grafanaPort on the operator's loopback.
 	port := s.Services[services.Grafana].HostPort

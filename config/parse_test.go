@@ -247,6 +247,46 @@ func TestParseReportsExactProblems(t *testing.T) {
 		{"loopback API URL on another stack's port", map[string]string{"grafanaApiUrl": "http://127.0.0.1:3002"}, nil,
 			[]string{`grafanaApiUrl: "http://127.0.0.1:3002" is on this machine's loopback but not on grafanaPort 3001, where the SSH tunnel (or a local engine) puts this stack's Grafana; allowed: unset (http://127.0.0.1:3001), a loopback URL on port 3001, or a non-loopback URL`}},
 		{"non-loopback API URL accepted", map[string]string{"grafanaApiUrl": "https://grafana.internal.example.com"}, nil, nil},
+		// Beyond one host.
+		{"remote write endpoints, all good", map[string]string{
+			"remoteWrite":        `[{"name":"vm","url":"https://vm.example.com/api/v1/write","auth":"basic","username":"koprogo"},{"name":"mimir","url":"http://10.0.0.7:9009/api/v1/push","headers":{"X-Scope-OrgID":"koprogo"},"keepMetrics":"up|node_.*"}]`,
+			"remoteWriteSecrets": `{"vm":"rw-pass-1"}`}, map[string]bool{"remoteWriteSecrets": true}, nil},
+		{"remote write endpoint problems", map[string]string{
+			"remoteWrite": `[{"name":"VM","url":"http://vm.example.com/api/v1/write"},{"name":"a","url":"https://u:p@x.example.com/w","auth":"digest"},{"name":"b","url":"https://b.example.com/w","headers":{"Authorization":"Bearer x"},"keepMetrics":"up("},{"name":"b","url":"ftp://b"}]`}, nil,
+			[]string{
+				`remoteWrite: endpoint 1: name "VM" is not a name; allowed: lower-case letters, digits and '-', at most 32`,
+				`remoteWrite: endpoint 1: url "http://vm.example.com/api/v1/write" is not https; allowed: an https URL, or http to a loopback or private address`,
+				`remoteWrite: endpoint "a": url "https://u:***@x.example.com/w" holds credentials; allowed: a URL without them (set auth and the secrets object)`,
+				`remoteWrite: endpoint "a": auth "digest" is unknown; allowed: none, basic or bearer`,
+				`remoteWrite: endpoint "b": header Authorization would put a credential in plain config; allowed: auth basic or bearer with the secrets object`,
+				`remoteWrite: endpoint "b": keepMetrics "up(" is not a regular expression`,
+				`remoteWrite: endpoint "b": name is used twice`,
+				`remoteWrite: endpoint "b": url "ftp://b" is not an http(s) URL`,
+			}},
+		{"remote write field misspelt", map[string]string{"remoteWrite": `[{"name":"vm","ur1":"https://vm.example.com"}]`}, nil,
+			[]string{`remoteWrite: is not a JSON list of endpoints ({"name", "url", "auth", "username", "headers", "keepMetrics"}): "json: unknown field \"ur1\""`}},
+		{"remote write secrets that do not match", map[string]string{
+			"remoteWrite":        `[{"name":"vm","url":"https://vm.example.com/w","auth":"bearer"},{"name":"open","url":"https://o.example.com/w"}]`,
+			"remoteWriteSecrets": `{"open":"x-1","vn":"typo-2"}`}, map[string]bool{"remoteWriteSecrets": true},
+			[]string{
+				"remoteWriteSecrets: has no credential for remoteWrite endpoint \"vm\" (auth bearer); set it with `pulumi config set --secret remoteWriteSecrets '{\"vm\": \"...\"}'`",
+				`remoteWriteSecrets: has a credential for remoteWrite endpoint "open", whose auth is none; allowed: credentials only for endpoints with auth basic or bearer`,
+				`remoteWriteSecrets: has a credential for "vn", which is no remoteWrite endpoint; allowed: the names in remoteWrite`,
+			}},
+		{"log endpoints only, without the local Loki", map[string]string{"localLoki": "false"}, nil,
+			[]string{`localLoki: is false but logEndpoints is empty: logs would go nowhere; allowed: true, or false with at least one log endpoint`}},
+		{"agent hosts need a private receiver", map[string]string{"agentHosts": `[{"name":"vps2","dockerHost":"ssh://deploy@vps2.example.com","sshOpts":["-o","StrictHostKeyChecking=yes"]}]`}, nil,
+			[]string{`receiverAddress: is required with agentHosts: the private address:port of this host where agents send their samples, such as 10.8.0.1:9091`}},
+		{"agent hosts with a public receiver", map[string]string{"agentHosts": `[{"name":"vps2","dockerHost":"ssh://deploy@vps2.example.com"}]`, "receiverAddress": "203.0.113.5:9091"}, nil,
+			[]string{`receiverAddress: "203.0.113.5:9091" is not a private address; allowed: an address of this host on a private network the agents share (WireGuard, a provider's private network), never loopback, 0.0.0.0 or a public address`}},
+		{"agent hosts, all good", map[string]string{"agentHosts": `[{"name":"vps2","dockerHost":"ssh://deploy@vps2.example.com"}]`, "receiverAddress": "10.8.0.1:9091"}, nil, nil},
+		{"agent host problems", map[string]string{"receiverAddress": "10.8.0.1:9091", "agentHosts": `[{"name":"vps2","dockerHost":"unix:///var/run/docker.sock"},{"name":"vps3","dockerHost":"ssh://d@v3","sshOpts":["-o","StrictHostKeyChecking=no"]}]`}, nil,
+			[]string{
+				`agentHosts: host "vps2": dockerHost "unix:///var/run/docker.sock" is not ssh://; allowed: ssh://user@host[:port] (an agent host is another machine)`,
+				`agentHosts: host "vps3": sshOpts: "StrictHostKeyChecking=no" turns host key checking off; allowed: ssh options that keep it (add the VPS's host key to known_hosts instead)`,
+			}},
+		{"receiver without agents", map[string]string{"receiverAddress": "10.8.0.1:9091"}, nil,
+			[]string{`receiverAddress: is set but agentHosts is empty: nothing would use the receiver; allowed: empty, or agentHosts`}},
 		// Every problem at once, not the first one.
 		{"several problems", map[string]string{"grafanaPort": "0", "smtpFrom": "x", "unknownKey": "1"}, map[string]bool{"postgresDsn": false},
 			[]string{

@@ -35,6 +35,21 @@ type Settings struct {
 	// unset = no dead-man switch.
 	DeadMansSwitchURL Secret
 	Grafana           Grafana
+
+	// HostLabel is the host label of the central host's series.
+	HostLabel string
+	// RemoteWrite are the engines the central Prometheus also writes to.
+	RemoteWrite []RemoteWrite
+	// LogEndpoints are the Loki endpoints Alloy also ships to; LocalLoki
+	// says whether it ships to the stack's own Loki.
+	LogEndpoints []LogEndpoint
+	LocalLoki    bool
+	// Agents are the further hosts, remote-writing to the receiver
+	// published at ReceiverAddress.
+	Agents          []AgentHost
+	ReceiverAddress string
+
+	remoteWriteSecrets, logEndpointSecrets map[string]Secret
 }
 
 // Service returns the settings of one deployed service.
