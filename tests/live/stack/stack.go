@@ -63,6 +63,12 @@ type Options struct {
 	// Baseline runs an untuned stack for comparison in the footprint report:
 	// plain scrape jobs without relabelling and exporters with default flags.
 	Baseline bool
+	// PrometheusEnv is added to Prometheus' environment, as the container's
+	// Envs would be: the footprint benchmark passes the production
+	// environment (flags.PrometheusEnv and the GOMEMLIMIT every Go service
+	// gets) so that it measures what is deployed. Empty: the binary's
+	// defaults, as the live test runs it.
+	PrometheusEnv []string
 }
 
 // Start renders the production files for a loopback layout and starts
@@ -234,7 +240,7 @@ func Start(opts Options) (st *Stack, err error) {
 		{"prometheus", tools.Prometheus, flags.Prometheus(flags.PrometheusOptions{
 			ConfigFile: filepath.Join(dir, "prometheus.yml"), StoragePath: filepath.Join(dir, "prometheus-data"), ListenAddress: addr(services.Prometheus),
 			RetentionTime: st.Settings.Retention.MetricsTime, RetentionSize: st.Settings.Retention.MetricsSize,
-		}), nil, st.PromURL + "/-/ready"},
+		}), opts.PrometheusEnv, st.PromURL + "/-/ready"},
 	}
 	for _, pr := range procs {
 		p, err := startProcess(pr.name, dir, pr.bin, pr.args, pr.env, nil)
