@@ -118,5 +118,5 @@ func variantConfig(stackName string, l topology.Layout, v PrometheusVariant) ([]
 		}
 	}
 	cfg.ScrapeConfigs = append(cfg.ScrapeConfigs, copies...)
-	return []byte(cfg.String()), nil
+	return marshal(cfg), nil
 }
