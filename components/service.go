@@ -24,8 +24,11 @@ type Host struct {
 	// Provider is the Docker provider of the target host; every container,
 	// image and volume is registered with it.
 	Provider *docker.Provider
-	// Network is the name of the stack's own Docker network.
+	// Network is the name of the stack's own Docker network, and Gateway
+	// its gateway address: the host's address on it, where host-network
+	// services listen.
 	Network pulumi.StringInput
+	Gateway string
 	// AppNetwork is the application's existing network, joined by the
 	// services that scrape it; "" = none.
 	AppNetwork  string
@@ -104,6 +107,13 @@ func goMemLimit(memoryMB int) string { return fmt.Sprintf("GOMEMLIMIT=%dMiB", me
 // listenOn is the in-container listen address of a service.
 func listenOn(n services.Name) string { return fmt.Sprintf(":%d", services.Get(n).Port) }
 
+// hostListenOn is the listen address of a host-network service: the stack
+// network's gateway and its host port, reachable from the stack's
+// containers, not from outside the host.
+func hostListenOn(h Host, cfg config.Service) string {
+	return net.JoinHostPort(h.Gateway, strconv.Itoa(int(cfg.HostPort)))
+}
+
 // deploy registers the data volume (when the service has one), the image and
 // the container of service n as children of parent, and fills out.
 func deploy(ctx *pulumi.Context, parent pulumi.Resource, h Host, n services.Name, cfg config.Service, c container, out *Service) error {
@@ -159,6 +169,10 @@ func deploy(ctx *pulumi.Context, parent pulumi.Resource, h Host, n services.Name
 		caps.Drops = pulumi.StringArray{pulumi.String("ALL")}
 	}
 
+	health := row.Health.Command(row.Port)
+	if row.HostNetwork {
+		health = row.Health.CommandAt(h.Gateway, int(cfg.HostPort))
+	}
 	args := &docker.ContainerArgs{
 		Name: pulumi.String(containerName),
 		// The image ID, not the tag: a tag lookup would show a diff (and
@@ -176,21 +190,8 @@ func deploy(ctx *pulumi.Context, parent pulumi.Resource, h Host, n services.Name
 		// allows as much swap again and the provider reads that back as a
 		// change on every later run.
 		MemorySwap: pulumi.Int(cfg.MemoryMB),
-		Ports: docker.ContainerPortArray{docker.ContainerPortArgs{
-			Internal: pulumi.Int(row.Port),
-			External: pulumi.Int(int(cfg.HostPort)),
-			Ip:       pulumi.String(h.BindAddress),
-			Protocol: pulumi.String("tcp"),
-		}},
-		// Explicit: left unset, the provider reads back the engine's value
-		// and shows a diff that replaces the container (pulumi-docker #1272).
-		// With networksAdvanced set, the provider then disconnects the
-		// container from the default bridge and attaches it to the listed
-		// networks only.
-		NetworkMode:      pulumi.String("bridge"),
-		NetworksAdvanced: networks,
 		Healthcheck: &docker.ContainerHealthcheckArgs{
-			Tests: pulumi.ToStringArray(row.Health.Command(row.Port)),
+			Tests: pulumi.ToStringArray(health),
 			// Durations in Go's canonical form (2m0s, not 120s), the form
 			// the provider stores and reads back.
 			Interval:    pulumi.String(healthInterval.String()),
@@ -211,6 +212,25 @@ func deploy(ctx *pulumi.Context, parent pulumi.Resource, h Host, n services.Name
 		Volumes:      volumes,
 		Mounts:       c.mounts,
 		Devices:      c.devices,
+	}
+	if row.HostNetwork {
+		// The host's network namespace: no port to publish, no network to
+		// join; it listens on the stack network's gateway.
+		args.NetworkMode = pulumi.String("host")
+	} else {
+		args.Ports = docker.ContainerPortArray{docker.ContainerPortArgs{
+			Internal: pulumi.Int(row.Port),
+			External: pulumi.Int(int(cfg.HostPort)),
+			Ip:       pulumi.String(h.BindAddress),
+			Protocol: pulumi.String("tcp"),
+		}}
+		// Explicit: left unset, the provider reads back the engine's
+		// value and shows a diff that replaces the container
+		// (pulumi-docker #1272). With networksAdvanced set, the provider
+		// then disconnects the container from the default bridge and
+		// attaches it to the listed networks only.
+		args.NetworkMode = pulumi.String("bridge")
+		args.NetworksAdvanced = networks
 	}
 	// Only what the service sets: an empty entrypoint or command would
 	// differ from the image's own, which the provider reads back, and
@@ -241,6 +261,10 @@ func deploy(ctx *pulumi.Context, parent pulumi.Resource, h Host, n services.Name
 	out.ContainerName = ctr.Name
 	out.InternalURL = pulumi.Sprintf("http://%s:%d", ctr.Name, row.Port)
 	out.HostURL = pulumi.String(hostURL(h.BindAddress, cfg.HostPort)).ToStringOutput()
+	if row.HostNetwork {
+		out.InternalURL = pulumi.String("http://" + hostListenOn(h, cfg)).ToStringOutput()
+		out.HostURL = out.InternalURL
+	}
 	out.ImageDigest = img.RepoDigest
 	return nil
 }

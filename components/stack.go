@@ -8,7 +8,6 @@ import (
 	"github.com/koprogo/koprogo-monitoring/dashboards"
 	"github.com/koprogo/koprogo-monitoring/render/amconfig"
 	"github.com/koprogo/koprogo-monitoring/services"
-	"github.com/koprogo/koprogo-monitoring/topology"
 )
 
 // StackArgs configures the whole monitoring stack.
@@ -47,7 +46,7 @@ type Stack struct {
 func NewStack(ctx *pulumi.Context, name string, args *StackArgs, opts ...pulumi.ResourceOption) (*Stack, error) {
 	return newComponent(ctx, name, func(st *Stack) error {
 		s := args.Settings
-		layout := topology.Production(s.NamePrefix, s.App.Scrape)
+		layout := s.Layout()
 
 		var err error
 		if st.Provider, err = NewDockerProvider(ctx, "docker", s.Docker, pulumi.Parent(st)); err != nil {
@@ -56,12 +55,18 @@ func NewStack(ctx *pulumi.Context, name string, args *StackArgs, opts ...pulumi.
 		if st.Network, err = docker.NewNetwork(ctx, "network", &docker.NetworkArgs{
 			Name:   pulumi.String(s.NamePrefix + "-net"),
 			Driver: pulumi.String("bridge"),
+			// A fixed subnet: its gateway is where node_exporter, in the
+			// host's network namespace, listens for Prometheus.
+			IpamConfigs: docker.NetworkIpamConfigArray{docker.NetworkIpamConfigArgs{
+				Subnet:  pulumi.String(s.StackSubnet.String()),
+				Gateway: pulumi.String(s.StackGateway()),
+			}},
 			Labels: docker.NetworkLabelArray{docker.NetworkLabelArgs{Label: pulumi.String("koprogo.stack"), Value: pulumi.String(s.Stack)}},
 		}, pulumi.Parent(st), pulumi.Provider(st.Provider)); err != nil {
 			return err
 		}
 		host := Host{
-			Provider: st.Provider, Network: st.Network.Name, AppNetwork: s.App.Network,
+			Provider: st.Provider, Network: st.Network.Name, Gateway: s.StackGateway(), AppNetwork: s.App.Network,
 			NamePrefix: s.NamePrefix, BindAddress: s.BindAddress, Stack: s.Stack, ProtectVolumes: s.ProtectVolumes,
 		}
 		child := pulumi.Parent(st)
@@ -105,7 +110,7 @@ func NewStack(ctx *pulumi.Context, name string, args *StackArgs, opts ...pulumi.
 		}
 		// Alloy starts once Loki is healthy: its first pushes then succeed.
 		if st.Alloy, err = NewAlloy(ctx, string(services.Alloy), &AlloyArgs{
-			Host: host, Service: svc(services.Alloy), LokiPushURL: layout.LokiPushURL,
+			Host: host, Service: svc(services.Alloy), LokiPushURL: layout.LokiPushURL, Endpoints: s.LogEndpoints,
 		}, child, pulumi.DependsOn([]pulumi.Resource{st.Loki})); err != nil {
 			return err
 		}

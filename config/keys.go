@@ -62,6 +62,8 @@ func declare(s *Settings) []Key {
 			boolValue{&s.AllowNonLoopbackBind}),
 		key("namePrefix", "koprogo-mon", "Prefix of every container, volume and network name (lets two stacks share one host).",
 			text{p: &s.NamePrefix, valid: isNamePrefix, allowed: "is not a valid name prefix; allowed: lower-case letters, digits and '-', at most 40 characters"}),
+		key("stackSubnet", "172.29.253.0/24", "IPv4 subnet of the stack's Docker network. node_exporter runs in the host's network namespace (its network metrics are the host's) and listens on this network's gateway (the first address), which the stack's containers reach and the internet does not; a host firewall must let this network reach it.",
+			subnet{&s.StackSubnet}),
 		key("appNetwork", "koprogo", "Existing Docker network of the application (Traefik, backend, PostgreSQL) that Prometheus and the PostgreSQL exporter join. Empty: do not join.",
 			text{p: &s.App.Network, valid: dockerObjectName.MatchString, allowEmpty: true, allowed: "is not a Docker network name; allowed: letters, digits, '_', '.', '-', or empty to join none"}),
 	}

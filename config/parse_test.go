@@ -247,6 +247,10 @@ func TestParseReportsExactProblems(t *testing.T) {
 		{"loopback API URL on another stack's port", map[string]string{"grafanaApiUrl": "http://127.0.0.1:3002"}, nil,
 			[]string{`grafanaApiUrl: "http://127.0.0.1:3002" is on this machine's loopback but not on grafanaPort 3001, where the SSH tunnel (or a local engine) puts this stack's Grafana; allowed: unset (http://127.0.0.1:3001), a loopback URL on port 3001, or a non-loopback URL`}},
 		{"non-loopback API URL accepted", map[string]string{"grafanaApiUrl": "https://grafana.internal.example.com"}, nil, nil},
+		{"stack subnet not private or not a network address", map[string]string{"stackSubnet": "8.8.8.0/24"}, nil,
+			[]string{`stackSubnet: "8.8.8.0/24" is not a subnet for the stack network; allowed: a private IPv4 subnet from /16 to /28 written with its network address, such as 172.29.253.0/24`}},
+		{"stack subnet with host bits", map[string]string{"stackSubnet": "10.1.2.3/24"}, nil,
+			[]string{`stackSubnet: "10.1.2.3/24" is not a subnet for the stack network; allowed: a private IPv4 subnet from /16 to /28 written with its network address, such as 172.29.253.0/24`}},
 		// Beyond one host.
 		{"remote write endpoints, all good", map[string]string{
 			"remoteWrite":        `[{"name":"vm","url":"https://vm.example.com/api/v1/write","auth":"basic","username":"koprogo"},{"name":"mimir","url":"http://10.0.0.7:9009/api/v1/push","headers":{"X-Scope-OrgID":"koprogo"},"keepMetrics":"up|node_.*"}]`,

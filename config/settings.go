@@ -8,6 +8,8 @@
 package config
 
 import (
+	"net/netip"
+
 	"github.com/koprogo/koprogo-monitoring/services"
 	"github.com/koprogo/koprogo-monitoring/topology"
 )
@@ -24,13 +26,15 @@ type Settings struct {
 	// AllowNonLoopbackBind acknowledges a bindAddress that is not loopback.
 	AllowNonLoopbackBind bool
 	NamePrefix           string
-	Services             map[services.Name]*Service
-	MemoryBudgetMB       int
-	Retention            Retention
-	ProtectVolumes       bool
-	App                  App
-	Alerts               Alerts
-	Email                Email
+	// StackSubnet is the stack network's IPv4 subnet.
+	StackSubnet    netip.Prefix
+	Services       map[services.Name]*Service
+	MemoryBudgetMB int
+	Retention      Retention
+	ProtectVolumes bool
+	App            App
+	Alerts         Alerts
+	Email          Email
 	// DeadMansSwitchURL is pinged by the always-firing Watchdog alert;
 	// unset = no dead-man switch.
 	DeadMansSwitchURL Secret
@@ -50,6 +54,26 @@ type Settings struct {
 	ReceiverAddress string
 
 	remoteWriteSecrets, logEndpointSecrets map[string]Secret
+}
+
+// StackGateway is the stack network's gateway: the host's own address on
+// that network, where host-network services listen.
+func (s Settings) StackGateway() string {
+	return s.StackSubnet.Addr().Next().String()
+}
+
+// HostNet is where the host-network services listen.
+func (s Settings) HostNet() topology.HostNet {
+	h := topology.HostNet{Addr: s.StackGateway(), Ports: map[services.Name]int{}}
+	for n, svc := range s.Services {
+		h.Ports[n] = int(svc.HostPort)
+	}
+	return h
+}
+
+// Layout is where everything is on the Docker host.
+func (s Settings) Layout() topology.Layout {
+	return topology.Production(s.NamePrefix, s.App.Scrape, s.HostNet())
 }
 
 // Service returns the settings of one deployed service.

@@ -30,7 +30,7 @@ const golden = "testdata/prometheus.prod.golden.yml"
 func prodLayout(t *testing.T) topology.Layout {
 	t.Helper()
 	s := stacks.Minimal().Parse(t, "prod")
-	return topology.Production(s.NamePrefix, s.App.Scrape)
+	return s.Layout()
 }
 
 func render(t *testing.T, stack string, l topology.Layout) []byte {

@@ -2,6 +2,7 @@ package stack_test
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/koprogo/koprogo-monitoring/config"
 	"github.com/koprogo/koprogo-monitoring/internal/testkit/stacks"
 	"github.com/koprogo/koprogo-monitoring/program"
+	"github.com/koprogo/koprogo-monitoring/render/alloyconfig"
 	"github.com/koprogo/koprogo-monitoring/services"
 )
 
@@ -209,4 +211,39 @@ func TestNoFlagWidensAccessOrLeaksData(t *testing.T) {
 			t.Error("Alloy reports usage to Grafana Labs")
 		}
 	})
+}
+
+// Further log endpoints get their credentials as secret files Alloy reads;
+// the configuration names the files and never holds a credential, and an
+// endpoint without auth gets no file.
+func TestLogEndpointCredentialsAreSecretFiles(t *testing.T) {
+	c := stacks.File(t, "prod").With(map[string]string{"logEndpoints": `[
+		{"name":"cloud","url":"https://logs.example.net/loki/api/v1/push","tenant":"koprogo","auth":"basic","username":"u1"},
+		{"name":"team","url":"https://loki.example.org/loki/api/v1/push","auth":"bearer"},
+		{"name":"lan","url":"http://10.0.0.5:3100/loki/api/v1/push"}]`})
+	c.Set("logEndpointSecrets", `{"cloud":"basic-Secret-1","team":"bearer-Secret-2"}`, true)
+	b := buildFrom(t, "prod", c.Parse(t, "prod"))
+	up := uploads(t, b, services.Alloy)
+	cfg, _ := plain(up[alloyconfig.ConfigPath])
+	for name, want := range map[string]string{"cloud": "basic-Secret-1", "team": "bearer-Secret-2"} {
+		file := "/etc/alloy/secrets/" + name
+		got, secret := plain(up[file])
+		if got != want || !secret {
+			t.Errorf("%s: upload %q secret=%v, want %q secret", file, got, secret, want)
+		}
+		if !strings.Contains(cfg, strconv.Quote(file)) {
+			t.Errorf("config.alloy does not read %s", file)
+		}
+		if strings.Contains(cfg, want) {
+			t.Errorf("config.alloy holds the %s credential", name)
+		}
+	}
+	if _, ok := up["/etc/alloy/secrets/lan"]; ok {
+		t.Error("an endpoint without auth got a secret file")
+	}
+	for _, want := range []string{`tenant_id = "koprogo"`, `username = "u1"`, "http://10.0.0.5:3100/loki/api/v1/push", b.layout.LokiPushURL} {
+		if !strings.Contains(cfg, want) {
+			t.Errorf("config.alloy lacks %s", want)
+		}
+	}
 }

@@ -145,7 +145,7 @@ func Start(opts Options) (st *Stack, err error) {
 	}
 
 	// Production's layout with loopback addresses and temp paths.
-	prod := topology.Production(st.Settings.NamePrefix, st.Settings.App.Scrape)
+	prod := st.Settings.Layout()
 	l := topology.Layout{Targets: map[services.Name]topology.Target{}}
 	for _, svc := range services.Jobs() {
 		l.Targets[svc] = topology.Target{Address: "127.0.0.1:" + strconv.Itoa(port[svc]), MetricsPath: prod.Targets[svc].MetricsPath}
