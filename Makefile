@@ -28,8 +28,11 @@ tools:
 postgres:
 	@./scripts/pg-bindir.sh >/dev/null || { echo "PostgreSQL server binaries (initdb, postgres) not found: install the Debian package 'postgresql' (.ci/run does this)" >&2; exit 1; }
 
+# go.mod must say what the code imports: a dependency marked indirect that
+# the program imports directly is one `go mod tidy` away from a surprise.
 vet:
 	$(GO) vet ./...
+	$(GO) mod tidy -diff
 
 test: tools postgres vet
 	KOPROGO_TOOLS_BIN=$(TOOLS_BIN) $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...

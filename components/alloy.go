@@ -95,7 +95,7 @@ func NewAlloy(ctx *pulumi.Context, name string, args *AlloyArgs, opts ...pulumi.
 				hostDir("/etc/machine-id", alloyconfig.MachineIDFile),
 			},
 			user:   "0",
-			capAdd: []string{"DAC_OVERRIDE"},
+			capAdd: []string{"CAP_DAC_OVERRIDE"},
 		}, &c.Service)
 	}, opts...)
 }

@@ -85,13 +85,29 @@ type container struct {
 	// marked read-only", moby daemon/archive.go), even for a path on tmpfs.
 	readOnlyRootFS bool
 	user           string
-	capAdd         []string
+	// capAdd is in the form the Docker daemon stores and returns (upper
+	// case, CAP_ prefix): it turns "SYSLOG" into "CAP_SYSLOG", which the
+	// provider reads back as a change that replaces the container.
+	capAdd []string
 	// keepDefaultCaps leaves Docker's default capability set in place (for a
 	// root process whose needs are not fully known, e.g. cAdvisor); otherwise
 	// every capability is dropped and only capAdd is granted.
 	keepDefaultCaps bool
 	joinAppNetwork  bool // Prometheus and postgres_exporter reach the application
 	pidHost         bool
+}
+
+// securityOpts are the containers' security options, in the forms the
+// daemon keeps: "=" (the ":" form is deprecated and logged), and for a
+// container in the host's PID namespace an explicit "label=disable", which
+// the daemon would otherwise add itself (SELinux labelling is off for host
+// PID) and the provider read back as a change that replaces the container.
+func securityOpts(pidHost bool) pulumi.StringArray {
+	opts := pulumi.StringArray{pulumi.String("no-new-privileges=true")}
+	if pidHost {
+		opts = append(opts, pulumi.String("label=disable"))
+	}
+	return opts
 }
 
 func hostURL(bind string, port config.Port) string {
@@ -201,11 +217,19 @@ func deploy(ctx *pulumi.Context, parent pulumi.Resource, h Host, n services.Name
 		},
 		// Dependents (the Grafana provider resources, the next service) are
 		// created only once this container reports healthy.
-		Wait:         pulumi.Bool(true),
+		Wait: pulumi.Bool(true),
+		// false: with the default (true) the provider's Read removes a
+		// container that is not running (stopped by hand, or created but
+		// never started) from the host, even during `pulumi preview
+		// --refresh` (the drift check); with false the refresh reads its
+		// empty ports and the preview shows a replacement instead. Wait
+		// (above) still fails a create whose container never becomes
+		// healthy.
+		MustRun:      pulumi.Bool(false),
 		WaitTimeout:  pulumi.Int(waitTimeoutSeconds),
 		LogDriver:    pulumi.String("json-file"),
 		LogOpts:      pulumi.StringMap{"max-size": pulumi.String(logMaxSize), "max-file": pulumi.String(logMaxFile)},
-		SecurityOpts: pulumi.StringArray{pulumi.String("no-new-privileges:true")},
+		SecurityOpts: securityOpts(c.pidHost),
 		Capabilities: caps,
 		ReadOnly:     pulumi.Bool(c.readOnlyRootFS),
 		Uploads:      c.uploads,
@@ -253,7 +277,14 @@ func deploy(ctx *pulumi.Context, parent pulumi.Resource, h Host, n services.Name
 	ctr, err := docker.NewContainer(ctx, name, args, append(opts,
 		// Fixed container name and host port: the old container must be gone
 		// before its replacement can be created (pulumi-docker #1356).
-		pulumi.DeleteBeforeReplace(true))...)
+		pulumi.DeleteBeforeReplace(true),
+		// A container created but never started (its start failed: port
+		// taken, bad mount) is stored without networkData, and every later
+		// `up` shows an update of networkData that the provider's Update
+		// (restart policy and resources only) never acts on: the container
+		// stays down while `up` reports success. Replacing it on that
+		// difference creates and starts it again.
+		pulumi.ReplaceOnChanges([]string{"networkDatas"}))...)
 	if err != nil {
 		return err
 	}

@@ -46,6 +46,7 @@ type registered struct {
 	protect   bool
 	retain    bool
 	dbr       bool
+	replaceOn []string
 }
 
 // dependsOn reports whether r depends on the resource target.
@@ -66,13 +67,14 @@ type mocks struct {
 func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
 	rpc := args.RegisterRPC
 	r := &registered{
-		typ:     args.TypeToken,
-		name:    args.Name,
-		parent:  resource.URN(rpc.GetParent()),
-		inputs:  args.Inputs,
-		protect: rpc.GetProtect(),
-		retain:  rpc.GetRetainOnDelete(),
-		dbr:     rpc.GetDeleteBeforeReplace(),
+		typ:       args.TypeToken,
+		name:      args.Name,
+		parent:    resource.URN(rpc.GetParent()),
+		inputs:    args.Inputs,
+		protect:   rpc.GetProtect(),
+		retain:    rpc.GetRetainOnDelete(),
+		dbr:       rpc.GetDeleteBeforeReplace(),
+		replaceOn: rpc.GetReplaceOnChanges(),
 	}
 	for _, d := range rpc.GetDependencies() {
 		r.deps = append(r.deps, resource.URN(d))

@@ -232,11 +232,19 @@ func TestContainerSettings(t *testing.T) {
 			if _, ok := lo["max-size"]; !ok {
 				t.Errorf("%s: no log rotation (%v)", svc, lo)
 			}
-			if !contains(strs(t, in["securityOpts"]), "no-new-privileges:true") {
+			if !contains(strs(t, in["securityOpts"]), "no-new-privileges=true") {
 				t.Errorf("%s: no-new-privileges missing", svc)
 			}
 			if !c.dbr {
 				t.Errorf("%s: fixed name and port but not delete-before-replace", svc)
+			}
+			// Repair, never removal, of a container that is not running
+			// (docs/verification.md, lab round 2).
+			if !contains(c.replaceOn, "networkDatas") {
+				t.Errorf("%s: a container whose start failed would stay down (replaceOnChanges %q)", svc, c.replaceOn)
+			}
+			if mr, ok := in["mustRun"]; !ok || !mr.IsBool() || mr.BoolValue() {
+				t.Errorf("%s: mustRun %v: a refresh (the drift check) would delete a stopped container", svc, mr)
 			}
 			if row.HostNetwork {
 				continue
