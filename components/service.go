@@ -24,10 +24,10 @@ type Host struct {
 	// Provider is the Docker provider of the target host; every container,
 	// image and volume is registered with it.
 	Provider *docker.Provider
-	// Network is the name of the stack's own Docker network, and Gateway
-	// its gateway address: the host's address on it, where host-network
-	// services listen.
-	Network pulumi.StringInput
+	// Network is the stack's own Docker network, and Gateway its gateway
+	// address: the host's address on it, where host-network services
+	// listen.
+	Network *docker.Network
 	Gateway string
 	// AppNetwork is the application's existing network, joined by the
 	// services that scrape it; "" = none.
@@ -172,7 +172,7 @@ func deploy(ctx *pulumi.Context, parent pulumi.Resource, h Host, n services.Name
 	}
 
 	networks := docker.ContainerNetworksAdvancedArray{
-		docker.ContainerNetworksAdvancedArgs{Name: h.Network, Aliases: pulumi.StringArray{pulumi.String(name)}},
+		docker.ContainerNetworksAdvancedArgs{Name: h.Network.Name, Aliases: pulumi.StringArray{pulumi.String(name)}},
 	}
 	if c.joinAppNetwork && h.AppNetwork != "" {
 		// An existing network owned by the application: joined by name,
@@ -273,6 +273,15 @@ func deploy(ctx *pulumi.Context, parent pulumi.Resource, h Host, n services.Name
 	}
 	if c.pidHost {
 		args.PidMode = pulumi.String("host")
+	}
+	if row.HostNetwork {
+		// It takes no input from the stack network, yet listens on its
+		// gateway: created only once that address exists and, when the
+		// network is replaced (delete before replace: its name is fixed),
+		// only once the old network and the containers attached to it are
+		// gone. Without it, upgrading a deployment whose network changes
+		// failed with "container name already in use" (lab round 3).
+		opts = append(opts, pulumi.DependsOn([]pulumi.Resource{h.Network}))
 	}
 	ctr, err := docker.NewContainer(ctx, name, args, append(opts,
 		// Fixed container name and host port: the old container must be gone

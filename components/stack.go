@@ -66,7 +66,7 @@ func NewStack(ctx *pulumi.Context, name string, args *StackArgs, opts ...pulumi.
 			return err
 		}
 		host := Host{
-			Provider: st.Provider, Network: st.Network.Name, Gateway: s.StackGateway(), AppNetwork: s.App.Network,
+			Provider: st.Provider, Network: st.Network, Gateway: s.StackGateway(), AppNetwork: s.App.Network,
 			NamePrefix: s.NamePrefix, BindAddress: s.BindAddress, Stack: s.Stack, ProtectVolumes: s.ProtectVolumes,
 		}
 		child := pulumi.Parent(st)

@@ -313,6 +313,12 @@ func checkHostNetwork(t *testing.T, b built, row services.Service, in resource.P
 	if gw, _ := plain(obj(t, ipam[0])["gateway"]); gw != b.s.StackGateway() {
 		t.Errorf("the stack network's gateway is %q, node_exporter listens on %s", gw, b.s.StackGateway())
 	}
+	// Ordered after the network it takes no input from: its gateway must
+	// exist, and a replaced network's old containers must be gone first
+	// (an upgrade otherwise fails on the container name, lab round 3).
+	if !b.m.find(t, typeContainer, string(row.Name)).dependsOn(network) {
+		t.Errorf("%s does not depend on the stack network whose gateway it listens on", row.Name)
+	}
 }
 
 // textfileMounted: node_exporter mounts the configured host directory,
