@@ -51,6 +51,7 @@ const (
 	tlsCriticalDays      = 3
 	promStoragePercent   = 90
 	flappingChanges      = 4 // two down-and-up episodes
+	lokiGrowthWindow = "6h" // a working day's swings average out
 )
 
 func job(s services.Name) string { return signals.Job(s) }
@@ -532,6 +533,57 @@ func monitoringRules() []Rule {
 			Summary:     `Prometheus storage near its size cap`,
 			Description: `Prometheus storage is at {{ $value | printf "%.1f" }}% of its size cap: the oldest blocks are deleted before the retention time is reached.`,
 			Threshold:   fmt.Sprintf("> %d %% of metricsRetentionSize", promStoragePercent),
+		},
+	}
+}
+
+// logRules watch what happens to logs between the containers and Loki's
+// disk: lines lost on the way (Alloy gave up, Loki refused), lines cut, and
+// the disk the retained logs take against lokiDiskBudgetGb.
+func logRules(l config.LogStorage) []Rule {
+	loki, alloy := signals.Of(services.Loki), signals.Of(services.Alloy)
+	budget := l.BudgetBytes()
+	budgetText := fmt.Sprintf("%d GiB (lokiDiskBudgetGb)", l.BudgetGiB)
+	return []Rule{
+		{
+			Name: "LokiDiskBudgetNearlyUsed", Severity: Warning, Component: Monitoring,
+			Expr:        signals.LokiStoredPercentOfBudget(loki, l.Days, budget) + ` > ` + num(signals.LokiBudgetWarnPercent),
+			For:         time.Hour,
+			Summary:     `Loki's logs nearly fill their disk budget`,
+			Description: fmt.Sprintf(`The log chunks Loki stored over the last %d days (its retention) take {{ $value | printf "%%.0f" }}%% of the budget of %s. Loki has no size limit: past the budget it keeps writing until the host disk is full.`, l.Days, budgetText),
+			Threshold:   fmt.Sprintf("chunks stored over logRetentionDays > %d %% of lokiDiskBudgetGb", signals.LokiBudgetWarnPercent),
+			Key:         "lokiDiskBudgetGb",
+		},
+		{
+			Name: "LokiDiskBudgetOutgrown", Severity: Warning, Component: Monitoring,
+			Expr:        signals.LokiProjectedPercentOfBudget(loki, lokiGrowthWindow, l.Days, budget) + ` > 100`,
+			For:         3 * time.Hour,
+			Summary:     `Logs arrive faster than Loki's disk budget allows`,
+			Description: fmt.Sprintf(`At the rate of the last %s, %d days of logs would take {{ $value | printf "%%.0f" }}%% of the budget of %s: within the retention, Loki's volume will outgrow it.`, lokiGrowthWindow, l.Days, budgetText),
+			Threshold:   fmt.Sprintf("%d days at the rate of the last %s > lokiDiskBudgetGb", l.Days, lokiGrowthWindow),
+			Key:         "lokiDiskBudgetGb",
+		},
+		{
+			Name: "LokiLinesRefused", Severity: Warning, Component: Monitoring,
+			Expr:        signals.LokiRefusedLines(loki, "10m") + ` > 0`,
+			Summary:     `Loki refused log lines ({{ $labels.reason }})`,
+			Description: `Loki refused about {{ $value | printf "%.0f" }} line(s) in 10 minutes for reason {{ $labels.reason }}: they are lost (too old, too far behind newer lines of their stream, in the future, too many streams). Rate-limited lines are not counted: clients retry them.`,
+			Threshold:   "any line refused in 10 m, rate limits excepted",
+		},
+		{
+			Name: "AlloyLogsDropped", Severity: Warning, Component: Monitoring,
+			Expr:        signals.AlloyDroppedEntries(alloy, "10m") + ` > 0`,
+			Summary:     `Alloy dropped log entries for {{ $labels.host }}`,
+			Description: `Alloy gave up sending about {{ $value | printf "%.0f" }} log entries to {{ $labels.host }} in 10 minutes (reason {{ $labels.reason }}): they are lost. Refused by Loki (see LokiLinesRefused), or the endpoint was unreachable through every retry.`,
+			Threshold:   "any entry dropped in 10 m",
+		},
+		{
+			// Not a page: the line is kept, cut, and says so.
+			Name: "LogLinesTruncated", Severity: Info, Component: Monitoring,
+			Expr:        signals.AlloyTruncatedLines(alloy, "1h") + ` > 0 or ` + signals.LokiTruncatedLines(loki, "1h") + ` > 0`,
+			Summary:     `Log lines over the line limit were truncated`,
+			Description: `About {{ $value | printf "%.0f" }} line(s) over 256 KB were cut in the last hour by {{ $labels.instance }}; each ends with "[truncated]".`,
+			Threshold:   "any line truncated in 1 h",
 		},
 	}
 }

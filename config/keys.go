@@ -92,8 +92,10 @@ func declare(s *Settings) []Key {
 			&s.Retention.MetricsTime),
 		key("metricsRetentionSize", "8GB", "Prometheus `--storage.tsdb.retention.size` cap (e.g. `8GB`); the oldest blocks go first when it is reached.",
 			&s.Retention.MetricsSize),
-		key("logRetentionDays", "7", "Days Loki keeps logs before its compactor deletes them.",
+		key("logRetentionDays", "7", "Days Loki keeps logs before its compactor deletes them (at most metricsRetentionTime: the Loki disk alerts measure the logs stored over this many days from Prometheus' history).",
 			intIn{&s.Retention.LogDays, 1, 3650}),
+		key("lokiDiskBudgetGb", "5", "Disk Loki's volume may use, GiB (like metricsRetentionSize's GB). Loki has no size-based retention: LokiDiskBudgetNearlyUsed and LokiDiskBudgetOutgrown warn before the logs kept for logRetentionDays outgrow it.",
+			intIn{&s.Retention.LogDiskBudgetGiB, 1, 100000}),
 		key("protectVolumes", "true", "Mark data volumes `protect` so `pulumi destroy` refuses to delete them (they are retained on delete either way).",
 			boolValue{&s.ProtectVolumes}),
 

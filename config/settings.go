@@ -102,6 +102,9 @@ type Retention struct {
 	MetricsTime Duration
 	MetricsSize ByteSize
 	LogDays     int
+	// LogDiskBudgetGiB is what Loki's volume may hold. Loki cannot enforce
+	// it; the alerts compare the logs stored over LogDays with it.
+	LogDiskBudgetGiB int
 }
 
 // App describes the monitored application.
@@ -133,7 +136,19 @@ type Thresholds struct {
 	PgConnectionsPercent   float64
 	PgLongTxSeconds        float64
 	PgSlowQueryMs          float64
+	// LogStorage is the Loki disk budget and the retention it must hold,
+	// copied from Retention for the rules and panels that watch it.
+	LogStorage LogStorage
 }
+
+// LogStorage is what the Loki disk alerts compare.
+type LogStorage struct {
+	Days      int
+	BudgetGiB int
+}
+
+// BudgetBytes is the budget in bytes.
+func (l LogStorage) BudgetBytes() int64 { return int64(l.BudgetGiB) << 30 }
 
 // Email is the alert e-mail transport. TLS is always required.
 type Email struct {

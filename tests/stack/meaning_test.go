@@ -1,15 +1,18 @@
 package stack_test
 
 import (
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/alecthomas/units"
 	"github.com/prometheus/common/model"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/koprogo/koprogo-monitoring/components"
 	"github.com/koprogo/koprogo-monitoring/config"
@@ -246,4 +249,44 @@ func TestLogEndpointCredentialsAreSecretFiles(t *testing.T) {
 			t.Errorf("config.alloy lacks %s", want)
 		}
 	}
+}
+
+// Production keeps logs the 7 days of the plan, with the disk budget the
+// plan sizes for them: the loki.yaml it uploads deletes after 7 days and
+// refuses older lines, and the disk alerts Prometheus loads measure 7 days
+// against 5 GiB. Staging follows its own file, and other values follow.
+func TestLogRetentionAndBudget(t *testing.T) {
+	check := func(t *testing.T, b built, days, budgetGiB int) {
+		lokiYAML, _ := plain(uploads(t, b, services.Loki)[components.LokiConfigFile])
+		var cfg struct {
+			Limits struct {
+				Retention string `yaml:"retention_period"`
+				MaxAge    string `yaml:"reject_old_samples_max_age"`
+			} `yaml:"limits_config"`
+		}
+		if err := yaml.Unmarshal([]byte(lokiYAML), &cfg); err != nil {
+			t.Fatal(err)
+		}
+		want := model.Duration(time.Duration(days) * 24 * time.Hour)
+		for name, v := range map[string]string{"retention_period": cfg.Limits.Retention, "reject_old_samples_max_age": cfg.Limits.MaxAge} {
+			if d, err := model.ParseDuration(v); err != nil || d != want {
+				t.Errorf("loki.yaml %s = %q, want %s", name, v, want)
+			}
+		}
+		rulesFile, err := components.RulesFile(b.layout.Files.PrometheusRulesGlob)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rules, _ := plain(uploads(t, b, services.Prometheus)[rulesFile])
+		for _, want := range []string{fmt.Sprintf("[%dd]", days), fmt.Sprint(int64(budgetGiB) << 30)} {
+			if !strings.Contains(rules, want) {
+				t.Errorf("the rules Prometheus loads do not measure %d days against %d GiB (no %q)", days, budgetGiB, want)
+			}
+		}
+	}
+	t.Run("prod", func(t *testing.T) { check(t, build(t, "prod"), 7, 5) })
+	t.Run("other values", func(t *testing.T) {
+		c := stacks.File(t, "prod").With(map[string]string{"logRetentionDays": "11", "lokiDiskBudgetGb": "13"})
+		check(t, buildFrom(t, "prod", c.Parse(t, "prod")), 11, 13)
+	})
 }
