@@ -50,8 +50,8 @@ const (
 	tlsWarningDays       = 14 // Let's Encrypt renews at 30 days: under 14 renewal is failing
 	tlsCriticalDays      = 3
 	promStoragePercent   = 90
-	flappingChanges      = 4 // two down-and-up episodes
-	lokiGrowthWindow = "6h" // a working day's swings average out
+	flappingChanges      = 4    // two down-and-up episodes
+	lokiGrowthWindow     = "6h" // a working day's swings average out
 )
 
 func job(s services.Name) string { return signals.Job(s) }
