@@ -28,11 +28,13 @@ tools:
 postgres:
 	@./scripts/pg-bindir.sh >/dev/null || { echo "PostgreSQL server binaries (initdb, postgres) not found: install the Debian package 'postgresql' (.ci/run does this)" >&2; exit 1; }
 
-# go.mod must say what the code imports: a dependency marked indirect that
-# the program imports directly is one `go mod tidy` away from a surprise.
+# go.mod must say what the code imports (a dependency marked indirect that
+# the program imports directly is one `go mod tidy` away from a surprise),
+# and the code is gofmt-formatted.
 vet:
 	$(GO) vet ./...
 	$(GO) mod tidy -diff
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); test -z "$$unformatted" || { echo "not gofmt-formatted: $$unformatted" >&2; exit 1; }
 
 test: tools postgres vet
 	KOPROGO_TOOLS_BIN=$(TOOLS_BIN) $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
