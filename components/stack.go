@@ -99,6 +99,8 @@ func NewStack(ctx *pulumi.Context, name string, args *StackArgs, opts ...pulumi.
 		// evaluation does not log failed notifications.
 		if st.Prometheus, err = NewPrometheus(ctx, string(services.Prometheus), &PrometheusArgs{
 			Host: host, Service: svc(services.Prometheus), Layout: layout, Alerts: s.Alerts,
+			// TODO(caller): hostLabel key; the name prefix until it exists.
+			HostLabel:     s.NamePrefix,
 			RetentionTime: s.Retention.MetricsTime, RetentionSize: s.Retention.MetricsSize,
 		}, child, pulumi.DependsOn([]pulumi.Resource{st.Alertmanager})); err != nil {
 			return err
