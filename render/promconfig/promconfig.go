@@ -127,7 +127,8 @@ type BasicAuth struct {
 // samples/s, against a few hundred per host at a 30s scrape interval, so a
 // backlog of an hour drains in minutes. Nothing is dropped for its age
 // (sample_age_limit 0): while a receiver is down the queue waits on the WAL,
-// which Prometheus keeps for at least two hours. A receiver that answers 429
+// which holds the head block's samples (one to three hours on a server,
+// cut back at each head compaction; up to four hours on an agent). A receiver that answers 429
 // (rate limited, as Mimir and managed services do) is retried with backoff
 // instead of having the batch dropped; the PrometheusRemoteWriteFailing alert
 // reports a queue that stays behind.
