@@ -6,8 +6,9 @@ SHELL := bash
 GO ?= go
 
 TOOLS_BIN := $(CURDIR)/.cache/bin-current
-# The live test needs about 5 minutes once the tools are built; the rest is
-# headroom for a slow first build of the test binaries on a small machine.
+# The live tests need about 11 minutes once the tools are built (TestLive
+# about 5, TestRemoteWrite about 6 with its 2-minute engine outage); the rest
+# is headroom for a slow first build of the test binaries on a small machine.
 TEST_TIMEOUT ?= 20m
 # How long `make bench` measures each stack (tuned and baseline).
 BENCH_DURATION ?= 10m

@@ -666,6 +666,46 @@ func cases(st config.Alerts) []ruleCase {
 		ruleCase{name: "none missed", alert: "PrometheusRuleGroupsMissed", at: 15 * time.Minute,
 			input: []series{s(missed, "4x20")}},
 	)
+
+	// Remote write: promtool's clock starts at 0, so a timestamp gauge that
+	// follows the clock goes up 60 per minute.
+	prh := pr + `,host="vps"`
+	rwq := prh + `,remote_name="vm",url="http://vm:8428/api/v1/write"`
+	appended := s(`prometheus_remote_storage_highest_timestamp_in_seconds{`+prh+`}`, "0+60x20")
+	add(
+		ruleCase{name: "receiver down since 5m", alert: "PrometheusRemoteWriteFailing", at: 10 * time.Minute,
+			input: []series{appended, s(`prometheus_remote_storage_queue_highest_sent_timestamp_seconds{`+rwq+`}`, "0+60x5 300x15")},
+			exp: []expAlert{{Warning, lbl("job", "prometheus", "instance", "prometheus:9090", "host", "vps", "remote_name", "vm", "url", "http://vm:8428/api/v1/write", "reason", "behind"),
+				"Remote write to vm failing",
+				"Remote write from vps to http://vm:8428/api/v1/write is 5m 0s behind: the engine is unreachable, refuses the credentials or is too slow. The samples wait in the write-ahead log and are sent once it accepts them again."}}},
+		// 40 samples refused at 11m, all inside the 5-minute window.
+		ruleCase{name: "samples refused", alert: "PrometheusRemoteWriteFailing", at: 13 * time.Minute,
+			input: []series{appended, s(`prometheus_remote_storage_queue_highest_sent_timestamp_seconds{`+rwq+`}`, "0+60x20"),
+				s(`prometheus_remote_storage_samples_failed_total{`+rwq+`}`, "0x10 40x10")},
+			exp: []expAlert{{Warning, lbl("job", "prometheus", "instance", "prometheus:9090", "host", "vps", "remote_name", "vm", "url", "http://vm:8428/api/v1/write", "reason", "dropped"),
+				"Remote write to vm failing",
+				"Prometheus on vps dropped about 40 sample(s) in 5 minutes that http://vm:8428/api/v1/write refused: they are lost for that engine."}}},
+		ruleCase{name: "sending, old failures only", alert: "PrometheusRemoteWriteFailing", at: 13 * time.Minute,
+			input: []series{appended, s(`prometheus_remote_storage_queue_highest_sent_timestamp_seconds{`+rwq+`}`, "-10+60x20"),
+				s(`prometheus_remote_storage_samples_failed_total{`+rwq+`}`, "7x20")}},
+		ruleCase{name: "no remote write configured", alert: "PrometheusRemoteWriteFailing", at: 13 * time.Minute,
+			input: []series{appended}},
+	)
+	heartbeat := func(host, values string) series {
+		return s(`up{job="prometheus",instance="`+host+`:9090",host="`+host+`"}`, values)
+	}
+	add(
+		ruleCase{name: "agent silent since 10m", alert: "HostNotReporting", at: 25 * time.Minute,
+			input: []series{heartbeat("vps", "1x40"), heartbeat("worker-1", "1x10")},
+			exp: []expAlert{{Warning, lbl("host", "worker-1"), "No metrics from host worker-1",
+				"Nothing has arrived from host worker-1 for 10 minutes: its agent is down or cannot remote-write to the central Prometheus, so none of its alerts can fire. Its agent keeps what it scrapes in its write-ahead log and sends it once it reaches the receiver again."}}},
+		// Silent for 8 minutes: 5 of lookback, then 3 of the 5-minute hold.
+		ruleCase{name: "agent silent for less than the hold", alert: "HostNotReporting", at: 18 * time.Minute,
+			input: []series{heartbeat("vps", "1x40"), heartbeat("worker-1", "1x10")}},
+		ruleCase{name: "every host reporting, one of them down; unlabelled old series", alert: "HostNotReporting", at: 25 * time.Minute,
+			input: []series{heartbeat("vps", "1x40"), heartbeat("worker-1", "1x10 0x30"),
+				s(`up{job="prometheus",instance="prometheus:9090"}`, "1x5")}},
+	)
 	// --- logs -------------------------------------------------------------
 	add(logCases(t.LogStorage)...)
 	return cs

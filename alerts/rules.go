@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/common/model"
+
 	"github.com/koprogo/koprogo-monitoring/config"
 	"github.com/koprogo/koprogo-monitoring/services"
 	"github.com/koprogo/koprogo-monitoring/signals"
@@ -52,6 +54,16 @@ const (
 	promStoragePercent   = 90
 	flappingChanges      = 4    // two down-and-up episodes
 	lokiGrowthWindow     = "6h" // a working day's swings average out
+	// A healthy remote-write queue sends a sample within seconds (a batch
+	// leaves at 500 samples or after 5 s; the WAL is read as it is
+	// written); 30 s behind at two evaluations in a row is a minute without
+	// a successful send, so a 2-minute receiver outage always fires it.
+	remoteWriteBehind    = 30 * time.Second
+	remoteWriteBehindFor = 30 * time.Second
+	// A host whose series stopped arriving is reported for this long after
+	// its last sample, then forgotten (a host taken out of service).
+	hostMemory      = 24 * time.Hour
+	hostSilentAfter = 5 * time.Minute // plus PromQL's 5-minute lookback
 )
 
 func job(s services.Name) string { return signals.Job(s) }
@@ -476,6 +488,40 @@ func monitoringRules() []Rule {
 			Summary:     `Prometheus skipped rule evaluations`,
 			Description: `Rule group {{ $labels.rule_group }} missed {{ $value | printf "%.0f" }} evaluation(s) in 30 minutes (an evaluation took longer than the interval): its alerts fire late or not at all.`,
 			Threshold:   "any missed iteration in 30 m",
+		},
+		{
+			// The central Prometheus's queues to the engines (and, once
+			// their samples arrive, the agents' queues to it). Samples an
+			// engine refuses are dropped for good; an engine that does not
+			// answer keeps them waiting in the WAL. The second branch
+			// compares what was appended with what the queue has sent:
+			// prometheus_remote_storage_highest_timestamp_in_seconds is
+			// deprecated but is the one set on append, while the queue's
+			// own highest timestamp stops with the queue when it blocks.
+			Name: "PrometheusRemoteWriteFailing", Severity: Warning, Component: Monitoring,
+			Expr: `label_replace(increase(prometheus_remote_storage_samples_failed_total{` + pr + `}[5m]) > 0, "reason", "dropped", "", "")` +
+				` or label_replace(prometheus_remote_storage_highest_timestamp_in_seconds{` + pr + `}` +
+				` - ignoring (remote_name, url) group_right prometheus_remote_storage_queue_highest_sent_timestamp_seconds{` + pr + `}` +
+				` > ` + num(remoteWriteBehind.Seconds()) + `, "reason", "behind", "", "")`,
+			For:     remoteWriteBehindFor,
+			Summary: `Remote write to {{ $labels.remote_name }} failing`,
+			Description: `{{ if eq $labels.reason "dropped" }}Prometheus on {{ $labels.host }} dropped about {{ $value | printf "%.0f" }} sample(s) in 5 minutes that {{ $labels.url }} refused: they are lost for that engine.` +
+				`{{ else }}Remote write from {{ $labels.host }} to {{ $labels.url }} is {{ $value | humanizeDuration }} behind: the engine is unreachable, refuses the credentials or is too slow. The samples wait in the write-ahead log and are sent once it accepts them again.{{ end }}`,
+			Threshold: fmt.Sprintf("samples dropped in 5 m, or sending > %d s behind", int(remoteWriteBehind.Seconds())),
+		},
+		{
+			// An agent host that stops sending raises nothing else: its
+			// series, and so its alerts, simply stop. Each host's Prometheus
+			// (the central one, every agent) scrapes itself, so its up
+			// series is the host's heartbeat. Series without a host label
+			// (written before hosts were labelled) are left out.
+			Name: "HostNotReporting", Severity: Warning, Component: Monitoring,
+			Expr: `group by (host) (present_over_time(up{` + pr + `,host!=""}[` + model.Duration(hostMemory).String() + `]))` +
+				` unless group by (host) (up{` + pr + `})`,
+			For:         hostSilentAfter,
+			Summary:     `No metrics from host {{ $labels.host }}`,
+			Description: `Nothing has arrived from host {{ $labels.host }} for 10 minutes: its agent is down or cannot remote-write to the central Prometheus, so none of its alerts can fire. Its agent keeps what it scrapes in its write-ahead log and sends it once it reaches the receiver again.`,
+			Threshold:   "a host seen in 24 h sends nothing for 10 m",
 		},
 		{
 			Name: "PrometheusRuleEvaluationFailures", Severity: Warning, Component: Monitoring,

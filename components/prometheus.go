@@ -24,6 +24,9 @@ type PrometheusArgs struct {
 	Service config.Service
 	Layout  topology.Layout // what it scrapes, where it sends alerts, where its rules are
 	Alerts  config.Alerts   // the rules and their thresholds
+	// HostLabel is the host label on every series this Prometheus scrapes
+	// (required: series from agent hosts carry theirs).
+	HostLabel string
 	// RetentionTime and RetentionSize bound the TSDB, whichever comes first.
 	RetentionTime config.Duration
 	RetentionSize config.ByteSize
@@ -52,7 +55,7 @@ func fileInGlob(glob, base string) (string, error) {
 // NewPrometheus registers Prometheus, its TSDB volume and its files.
 func NewPrometheus(ctx *pulumi.Context, name string, args *PrometheusArgs, opts ...pulumi.ResourceOption) (*Prometheus, error) {
 	return newComponent(ctx, name, func(c *Prometheus) error {
-		cfg, err := promconfig.Render(args.Host.Stack, args.Layout)
+		cfg, err := promconfig.Render(promconfig.Options{Stack: args.Host.Stack, Host: args.HostLabel, Layout: args.Layout})
 		if err != nil {
 			return err
 		}

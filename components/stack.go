@@ -104,6 +104,7 @@ func NewStack(ctx *pulumi.Context, name string, args *StackArgs, opts ...pulumi.
 		// evaluation does not log failed notifications.
 		if st.Prometheus, err = NewPrometheus(ctx, string(services.Prometheus), &PrometheusArgs{
 			Host: host, Service: svc(services.Prometheus), Layout: layout, Alerts: s.Alerts,
+			HostLabel:     s.HostLabel,
 			RetentionTime: s.Retention.MetricsTime, RetentionSize: s.Retention.MetricsSize,
 		}, child, pulumi.DependsOn([]pulumi.Resource{st.Alertmanager})); err != nil {
 			return err

@@ -62,6 +62,11 @@ var notExportedHere = map[string]string{
 	// components/nodeexporter.go (node_exporter's textfile directory) and
 	// the README's backup section.
 	"koprogo_last_backup_timestamp_seconds": "backup job -> node_exporter textfile collector (components/nodeexporter.go)",
+
+	// Exported per remote_write queue, and this stack has none; TestRemoteWrite
+	// requires them on its central Prometheus, which has one.
+	"prometheus_remote_storage_queue_highest_sent_timestamp_seconds": remoteWriteQueueDoc,
+	"prometheus_remote_storage_samples_failed_total":                 remoteWriteQueueDoc,
 }
 
 const (
@@ -69,6 +74,8 @@ const (
 	traefikDoc  = "Traefik metrics reference"
 	lokiRun     = "Loki 3.7.3 /metrics, session run (docs/verification.md)"
 	alloySrc    = "Alloy v1.19.0 "
+	// remoteWriteQueueDoc prefixes the entries TestRemoteWrite checks.
+	remoteWriteQueueDoc = "Prometheus storage/remote/queue_manager.go, one series per remote_write queue"
 )
 
 // checkMetricNames requires every metric name referenced by an alert rule or

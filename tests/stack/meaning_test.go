@@ -290,3 +290,37 @@ func TestLogRetentionAndBudget(t *testing.T) {
 		check(t, buildFrom(t, "prod", c.Parse(t, "prod")), 11, 13)
 	})
 }
+
+// Every series the stack's Prometheus scrapes carries the host label: the
+// dockerHost's host name by default, hostLabel when set.
+func TestHostLabelOnEverySeries(t *testing.T) {
+	check := func(t *testing.T, b built, want string) {
+		promYAML, _ := plain(uploads(t, b, services.Prometheus)[components.PrometheusConfigFile])
+		var cfg struct {
+			Jobs []struct {
+				Name   string `yaml:"job_name"`
+				Static []struct {
+					Labels map[string]string `yaml:"labels"`
+				} `yaml:"static_configs"`
+			} `yaml:"scrape_configs"`
+		}
+		if err := yaml.Unmarshal([]byte(promYAML), &cfg); err != nil {
+			t.Fatal(err)
+		}
+		if len(cfg.Jobs) == 0 {
+			t.Fatal("no scrape job")
+		}
+		for _, j := range cfg.Jobs {
+			for _, sc := range j.Static {
+				if got := sc.Labels["host"]; got != want {
+					t.Errorf("job %s: host label %q, want %q", j.Name, got, want)
+				}
+			}
+		}
+	}
+	t.Run("prod: dockerHost's name", func(t *testing.T) { check(t, build(t, "prod"), "vps-prod.koprogo.com") })
+	t.Run("hostLabel", func(t *testing.T) {
+		c := stacks.File(t, "prod").With(map[string]string{"hostLabel": "web-1"})
+		check(t, buildFrom(t, "prod", c.Parse(t, "prod")), "web-1")
+	})
+}

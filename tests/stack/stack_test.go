@@ -439,7 +439,8 @@ func TestUploadsAreTheRenderedFiles(t *testing.T) {
 		}
 		want := map[services.Name]map[string]file{
 			services.Prometheus: {
-				components.PrometheusConfigFile: {must(promconfig.Render(s.Stack, l)), false},
+				// The host label is the name prefix until the caller adds its key.
+				components.PrometheusConfigFile: {must(promconfig.Render(promconfig.Options{Stack: s.Stack, Host: s.HostLabel, Layout: l})), false},
 				rulesFile:                       {must(alerts.RenderRules(s.Alerts)), false},
 			},
 			services.Alertmanager: {
