@@ -83,6 +83,7 @@ func Groups(a config.Alerts) []Group {
 		{Name: "app", Rules: appRules(t)},
 		{Name: "backup", Rules: backupRules(t)},
 		{Name: "monitoring", Rules: monitoringRules()},
+		{Name: "logs", Rules: logRules(t.LogStorage)},
 	}
 }
 

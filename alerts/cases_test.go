@@ -23,6 +23,7 @@ type ruleCase struct {
 	at    time.Duration
 	input []series
 	exp   []expAlert
+	step  time.Duration // between input samples; 0 = 1m
 }
 
 type series struct{ metric, values string }
@@ -665,7 +666,113 @@ func cases(st config.Alerts) []ruleCase {
 		ruleCase{name: "none missed", alert: "PrometheusRuleGroupsMissed", at: 15 * time.Minute,
 			input: []series{s(missed, "4x20")}},
 	)
+
+	// Remote write: promtool's clock starts at 0, so a timestamp gauge that
+	// follows the clock goes up 60 per minute.
+	prh := pr + `,host="vps"`
+	rwq := prh + `,remote_name="vm",url="http://vm:8428/api/v1/write"`
+	appended := s(`prometheus_remote_storage_highest_timestamp_in_seconds{`+prh+`}`, "0+60x20")
+	add(
+		ruleCase{name: "receiver down since 5m", alert: "PrometheusRemoteWriteFailing", at: 10 * time.Minute,
+			input: []series{appended, s(`prometheus_remote_storage_queue_highest_sent_timestamp_seconds{`+rwq+`}`, "0+60x5 300x15")},
+			exp: []expAlert{{Warning, lbl("job", "prometheus", "instance", "prometheus:9090", "host", "vps", "remote_name", "vm", "url", "http://vm:8428/api/v1/write", "reason", "behind"),
+				"Remote write to vm failing",
+				"Remote write from vps to http://vm:8428/api/v1/write is 5m 0s behind: the engine is unreachable, refuses the credentials or is too slow. The samples wait in the write-ahead log and are sent once it accepts them again."}}},
+		// 40 samples refused at 11m, all inside the 5-minute window.
+		ruleCase{name: "samples refused", alert: "PrometheusRemoteWriteFailing", at: 13 * time.Minute,
+			input: []series{appended, s(`prometheus_remote_storage_queue_highest_sent_timestamp_seconds{`+rwq+`}`, "0+60x20"),
+				s(`prometheus_remote_storage_samples_failed_total{`+rwq+`}`, "0x10 40x10")},
+			exp: []expAlert{{Warning, lbl("job", "prometheus", "instance", "prometheus:9090", "host", "vps", "remote_name", "vm", "url", "http://vm:8428/api/v1/write", "reason", "dropped"),
+				"Remote write to vm failing",
+				"Prometheus on vps dropped about 40 sample(s) in 5 minutes that http://vm:8428/api/v1/write refused: they are lost for that engine."}}},
+		ruleCase{name: "sending, old failures only", alert: "PrometheusRemoteWriteFailing", at: 13 * time.Minute,
+			input: []series{appended, s(`prometheus_remote_storage_queue_highest_sent_timestamp_seconds{`+rwq+`}`, "-10+60x20"),
+				s(`prometheus_remote_storage_samples_failed_total{`+rwq+`}`, "7x20")}},
+		ruleCase{name: "no remote write configured", alert: "PrometheusRemoteWriteFailing", at: 13 * time.Minute,
+			input: []series{appended}},
+	)
+	heartbeat := func(host, values string) series {
+		return s(`up{job="prometheus",instance="`+host+`:9090",host="`+host+`"}`, values)
+	}
+	add(
+		ruleCase{name: "agent silent since 10m", alert: "HostNotReporting", at: 25 * time.Minute,
+			input: []series{heartbeat("vps", "1x40"), heartbeat("worker-1", "1x10")},
+			exp: []expAlert{{Warning, lbl("host", "worker-1"), "No metrics from host worker-1",
+				"Nothing has arrived from host worker-1 for 10 minutes: its agent is down or cannot remote-write to the central Prometheus, so none of its alerts can fire. Its agent keeps what it scrapes in its write-ahead log and sends it once it reaches the receiver again."}}},
+		// Silent for 8 minutes: 5 of lookback, then 3 of the 5-minute hold.
+		ruleCase{name: "agent silent for less than the hold", alert: "HostNotReporting", at: 18 * time.Minute,
+			input: []series{heartbeat("vps", "1x40"), heartbeat("worker-1", "1x10")}},
+		ruleCase{name: "every host reporting, one of them down; unlabelled old series", alert: "HostNotReporting", at: 25 * time.Minute,
+			input: []series{heartbeat("vps", "1x40"), heartbeat("worker-1", "1x10 0x30"),
+				s(`up{job="prometheus",instance="prometheus:9090"}`, "1x5")}},
+	)
+	// --- logs -------------------------------------------------------------
+	add(logCases(t.LogStorage)...)
 	return cs
+}
+
+// logCases prove the Loki and Alloy rules.
+func logCases(l config.LogStorage) []ruleCase {
+	const (
+		lk = `job="loki",instance="loki:3100"`
+		al = `job="alloy",instance="alloy:12345"`
+	)
+	budget := float64(l.BudgetBytes())
+	hours := 24 * l.Days
+	budgetText := fmt.Sprintf("%d GiB (lokiDiskBudgetGb)", l.BudgetGiB)
+	// stored grows Loki's chunk counter by the given share of the budget per
+	// retention, hour by hour for a retention and a day.
+	stored := func(percentPerRetention float64) []series {
+		perHour := percentPerRetention / 100 * budget / float64(hours)
+		return []series{s(`loki_ingester_chunk_stored_bytes_total{`+lk+`,tenant="fake"}`, "0+"+f(perHour)+"x"+strconv.Itoa(hours+24))}
+	}
+	full := time.Duration(hours+3) * time.Hour
+	fill := func(pct float64) string {
+		return fmt.Sprintf(`The log chunks Loki stored over the last %d days (its retention) take %.0f%% of the budget of %s. Loki has no size limit: past the budget it keeps writing until the host disk is full.`, l.Days, pct, budgetText)
+	}
+	grow := func(pct float64) string {
+		return fmt.Sprintf(`At the rate of the last 6h, %d days of logs would take %.0f%% of the budget of %s: within the retention, Loki's volume will outgrow it.`, l.Days, pct, budgetText)
+	}
+	// Nine lines at minute 6.
+	event := "0x5 9x70"
+	lokiLabels := lbl("instance", "loki:3100")
+	return []ruleCase{
+		{name: "a retention of logs at 90% of the budget", alert: "LokiDiskBudgetNearlyUsed", at: full, step: time.Hour, input: stored(90),
+			exp: []expAlert{{Warning, lokiLabels, "Loki's logs nearly fill their disk budget", fill(90)}}},
+		{name: "a retention of logs at 70% of the budget", alert: "LokiDiskBudgetNearlyUsed", at: full, step: time.Hour, input: stored(70)},
+		{name: "a retention's worth arriving at 120% of the budget", alert: "LokiDiskBudgetOutgrown", at: 12 * time.Hour, step: time.Hour, input: stored(120),
+			exp: []expAlert{{Warning, lokiLabels, "Logs arrive faster than Loki's disk budget allows", grow(120)}}},
+		{name: "arriving at 90% of the budget", alert: "LokiDiskBudgetOutgrown", at: 12 * time.Hour, step: time.Hour, input: stored(90)},
+
+		{name: "lines too old", alert: "LokiLinesRefused", at: 10 * time.Minute,
+			input: []series{s(`loki_discarded_samples_total{`+lk+`,format="loki",policy="",reason="greater_than_max_sample_age",retention_hours="168",tenant="fake"}`, event)},
+			exp: []expAlert{{Warning, lbl("instance", "loki:3100", "reason", "greater_than_max_sample_age"), "Loki refused log lines (greater_than_max_sample_age)",
+				"Loki refused about 9 line(s) in 10 minutes for reason greater_than_max_sample_age: they are lost (too old, too far behind newer lines of their stream, in the future, too many streams). Rate-limited lines are not counted: clients retry them."}}},
+		{name: "rate limited (retried)", alert: "LokiLinesRefused", at: 10 * time.Minute,
+			input: []series{
+				s(`loki_discarded_samples_total{`+lk+`,format="loki",policy="",reason="rate_limited",retention_hours="168",tenant="fake"}`, event),
+				s(`loki_discarded_samples_total{`+lk+`,format="",policy="",reason="per_stream_rate_limit",retention_hours="168",tenant="fake"}`, event)}},
+		{name: "refused long ago", alert: "LokiLinesRefused", at: 30 * time.Minute,
+			input: []series{s(`loki_discarded_samples_total{`+lk+`,format="",policy="",reason="too_far_behind",retention_hours="168",tenant="fake"}`, event)}},
+
+		{name: "batches dropped", alert: "AlloyLogsDropped", at: 10 * time.Minute,
+			input: []series{s(`loki_write_dropped_entries_total{`+al+`,component_id="loki.write.loki",host="loki:3100",tenant="",reason="ingester_error"}`, event)},
+			exp: []expAlert{{Warning, lbl("instance", "alloy:12345", "host", "loki:3100", "reason", "ingester_error"), "Alloy dropped log entries for loki:3100",
+				"Alloy gave up sending about 9 log entries to loki:3100 in 10 minutes (reason ingester_error): they are lost. Refused by Loki (see LokiLinesRefused), or the endpoint was unreachable through every retry."}}},
+		{name: "nothing dropped lately", alert: "AlloyLogsDropped", at: 30 * time.Minute,
+			input: []series{s(`loki_write_dropped_entries_total{`+al+`,component_id="loki.write.loki",host="loki:3100",tenant="",reason="ingester_error"}`, event)}},
+
+		{name: "cut by Alloy", alert: "LogLinesTruncated", at: 61 * time.Minute,
+			input: []series{s(`loki_process_truncated_fields_total{`+al+`,component_id="loki.process.ship",field="line"}`, event)},
+			exp: []expAlert{{Info, lbl("instance", "alloy:12345"), "Log lines over the line limit were truncated",
+				`About 9 line(s) over 256 KB were cut in the last hour by alloy:12345; each ends with "[truncated]".`}}},
+		{name: "cut by Loki (another client)", alert: "LogLinesTruncated", at: 61 * time.Minute,
+			input: []series{s(`loki_mutated_samples_total{`+lk+`,reason="line_too_long",truncated="fake"}`, event)},
+			exp: []expAlert{{Info, lbl("instance", "loki:3100"), "Log lines over the line limit were truncated",
+				`About 9 line(s) over 256 KB were cut in the last hour by loki:3100; each ends with "[truncated]".`}}},
+		{name: "a label value cut, not a line", alert: "LogLinesTruncated", at: 61 * time.Minute,
+			input: []series{s(`loki_process_truncated_fields_total{`+al+`,component_id="loki.process.ship",field="label"}`, event)}},
+	}
 }
 
 func ne2(instance string) map[string]string {

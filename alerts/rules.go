@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/common/model"
+
 	"github.com/koprogo/koprogo-monitoring/config"
 	"github.com/koprogo/koprogo-monitoring/services"
 	"github.com/koprogo/koprogo-monitoring/signals"
@@ -50,7 +52,18 @@ const (
 	tlsWarningDays       = 14 // Let's Encrypt renews at 30 days: under 14 renewal is failing
 	tlsCriticalDays      = 3
 	promStoragePercent   = 90
-	flappingChanges      = 4 // two down-and-up episodes
+	flappingChanges      = 4    // two down-and-up episodes
+	lokiGrowthWindow     = "6h" // a working day's swings average out
+	// A healthy remote-write queue sends a sample within seconds (a batch
+	// leaves at 500 samples or after 5 s; the WAL is read as it is
+	// written); 30 s behind at two evaluations in a row is a minute without
+	// a successful send, so a 2-minute receiver outage always fires it.
+	remoteWriteBehind    = 30 * time.Second
+	remoteWriteBehindFor = 30 * time.Second
+	// A host whose series stopped arriving is reported for this long after
+	// its last sample, then forgotten (a host taken out of service).
+	hostMemory      = 24 * time.Hour
+	hostSilentAfter = 5 * time.Minute // plus PromQL's 5-minute lookback
 )
 
 func job(s services.Name) string { return signals.Job(s) }
@@ -477,6 +490,40 @@ func monitoringRules() []Rule {
 			Threshold:   "any missed iteration in 30 m",
 		},
 		{
+			// The central Prometheus's queues to the engines (and, once
+			// their samples arrive, the agents' queues to it). Samples an
+			// engine refuses are dropped for good; an engine that does not
+			// answer keeps them waiting in the WAL. The second branch
+			// compares what was appended with what the queue has sent:
+			// prometheus_remote_storage_highest_timestamp_in_seconds is
+			// deprecated but is the one set on append, while the queue's
+			// own highest timestamp stops with the queue when it blocks.
+			Name: "PrometheusRemoteWriteFailing", Severity: Warning, Component: Monitoring,
+			Expr: `label_replace(increase(prometheus_remote_storage_samples_failed_total{` + pr + `}[5m]) > 0, "reason", "dropped", "", "")` +
+				` or label_replace(prometheus_remote_storage_highest_timestamp_in_seconds{` + pr + `}` +
+				` - ignoring (remote_name, url) group_right prometheus_remote_storage_queue_highest_sent_timestamp_seconds{` + pr + `}` +
+				` > ` + num(remoteWriteBehind.Seconds()) + `, "reason", "behind", "", "")`,
+			For:     remoteWriteBehindFor,
+			Summary: `Remote write to {{ $labels.remote_name }} failing`,
+			Description: `{{ if eq $labels.reason "dropped" }}Prometheus on {{ $labels.host }} dropped about {{ $value | printf "%.0f" }} sample(s) in 5 minutes that {{ $labels.url }} refused: they are lost for that engine.` +
+				`{{ else }}Remote write from {{ $labels.host }} to {{ $labels.url }} is {{ $value | humanizeDuration }} behind: the engine is unreachable, refuses the credentials or is too slow. The samples wait in the write-ahead log and are sent once it accepts them again.{{ end }}`,
+			Threshold: fmt.Sprintf("samples dropped in 5 m, or sending > %d s behind", int(remoteWriteBehind.Seconds())),
+		},
+		{
+			// An agent host that stops sending raises nothing else: its
+			// series, and so its alerts, simply stop. Each host's Prometheus
+			// (the central one, every agent) scrapes itself, so its up
+			// series is the host's heartbeat. Series without a host label
+			// (written before hosts were labelled) are left out.
+			Name: "HostNotReporting", Severity: Warning, Component: Monitoring,
+			Expr: `group by (host) (present_over_time(up{` + pr + `,host!=""}[` + model.Duration(hostMemory).String() + `]))` +
+				` unless group by (host) (up{` + pr + `})`,
+			For:         hostSilentAfter,
+			Summary:     `No metrics from host {{ $labels.host }}`,
+			Description: `Nothing has arrived from host {{ $labels.host }} for 10 minutes: its agent is down or cannot remote-write to the central Prometheus, so none of its alerts can fire. Its agent keeps what it scrapes in its write-ahead log and sends it once it reaches the receiver again.`,
+			Threshold:   "a host seen in 24 h sends nothing for 10 m",
+		},
+		{
 			Name: "PrometheusRuleEvaluationFailures", Severity: Warning, Component: Monitoring,
 			Expr:        `increase(prometheus_rule_evaluation_failures_total{` + pr + `}[10m]) > 0`,
 			Summary:     `Prometheus rule evaluations failing`,
@@ -532,6 +579,57 @@ func monitoringRules() []Rule {
 			Summary:     `Prometheus storage near its size cap`,
 			Description: `Prometheus storage is at {{ $value | printf "%.1f" }}% of its size cap: the oldest blocks are deleted before the retention time is reached.`,
 			Threshold:   fmt.Sprintf("> %d %% of metricsRetentionSize", promStoragePercent),
+		},
+	}
+}
+
+// logRules watch what happens to logs between the containers and Loki's
+// disk: lines lost on the way (Alloy gave up, Loki refused), lines cut, and
+// the disk the retained logs take against lokiDiskBudgetGb.
+func logRules(l config.LogStorage) []Rule {
+	loki, alloy := signals.Of(services.Loki), signals.Of(services.Alloy)
+	budget := l.BudgetBytes()
+	budgetText := fmt.Sprintf("%d GiB (lokiDiskBudgetGb)", l.BudgetGiB)
+	return []Rule{
+		{
+			Name: "LokiDiskBudgetNearlyUsed", Severity: Warning, Component: Monitoring,
+			Expr:        signals.LokiStoredPercentOfBudget(loki, l.Days, budget) + ` > ` + num(signals.LokiBudgetWarnPercent),
+			For:         time.Hour,
+			Summary:     `Loki's logs nearly fill their disk budget`,
+			Description: fmt.Sprintf(`The log chunks Loki stored over the last %d days (its retention) take {{ $value | printf "%%.0f" }}%% of the budget of %s. Loki has no size limit: past the budget it keeps writing until the host disk is full.`, l.Days, budgetText),
+			Threshold:   fmt.Sprintf("chunks stored over logRetentionDays > %d %% of lokiDiskBudgetGb", signals.LokiBudgetWarnPercent),
+			Key:         "lokiDiskBudgetGb",
+		},
+		{
+			Name: "LokiDiskBudgetOutgrown", Severity: Warning, Component: Monitoring,
+			Expr:        signals.LokiProjectedPercentOfBudget(loki, lokiGrowthWindow, l.Days, budget) + ` > 100`,
+			For:         3 * time.Hour,
+			Summary:     `Logs arrive faster than Loki's disk budget allows`,
+			Description: fmt.Sprintf(`At the rate of the last %s, %d days of logs would take {{ $value | printf "%%.0f" }}%% of the budget of %s: within the retention, Loki's volume will outgrow it.`, lokiGrowthWindow, l.Days, budgetText),
+			Threshold:   fmt.Sprintf("%d days at the rate of the last %s > lokiDiskBudgetGb", l.Days, lokiGrowthWindow),
+			Key:         "lokiDiskBudgetGb",
+		},
+		{
+			Name: "LokiLinesRefused", Severity: Warning, Component: Monitoring,
+			Expr:        signals.LokiRefusedLines(loki, "10m") + ` > 0`,
+			Summary:     `Loki refused log lines ({{ $labels.reason }})`,
+			Description: `Loki refused about {{ $value | printf "%.0f" }} line(s) in 10 minutes for reason {{ $labels.reason }}: they are lost (too old, too far behind newer lines of their stream, in the future, too many streams). Rate-limited lines are not counted: clients retry them.`,
+			Threshold:   "any line refused in 10 m, rate limits excepted",
+		},
+		{
+			Name: "AlloyLogsDropped", Severity: Warning, Component: Monitoring,
+			Expr:        signals.AlloyDroppedEntries(alloy, "10m") + ` > 0`,
+			Summary:     `Alloy dropped log entries for {{ $labels.host }}`,
+			Description: `Alloy gave up sending about {{ $value | printf "%.0f" }} log entries to {{ $labels.host }} in 10 minutes (reason {{ $labels.reason }}): they are lost. Refused by Loki (see LokiLinesRefused), or the endpoint was unreachable through every retry.`,
+			Threshold:   "any entry dropped in 10 m",
+		},
+		{
+			// Not a page: the line is kept, cut, and says so.
+			Name: "LogLinesTruncated", Severity: Info, Component: Monitoring,
+			Expr:        signals.AlloyTruncatedLines(alloy, "1h") + ` > 0 or ` + signals.LokiTruncatedLines(loki, "1h") + ` > 0`,
+			Summary:     `Log lines over the line limit were truncated`,
+			Description: `About {{ $value | printf "%.0f" }} line(s) over 256 KB were cut in the last hour by {{ $labels.instance }}; each ends with "[truncated]".`,
+			Threshold:   "any line truncated in 1 h",
 		},
 	}
 }

@@ -14,9 +14,43 @@ import (
 
 // AlloyArgs configures the Alloy component.
 type AlloyArgs struct {
-	Host        Host
-	Service     config.Service
+	Host    Host
+	Service config.Service
+	// HostLabel is the host label of the streams, as on the host's metrics.
+	HostLabel string
+	// LokiPushURL is the stack's own Loki; "" when logs go only to
+	// Endpoints.
 	LokiPushURL string
+	// Endpoints are further Loki endpoints; their secrets are uploaded
+	// as files, never written into the configuration.
+	Endpoints []config.LogEndpoint
+}
+
+// alloySecretDir holds one file per endpoint secret, named after the
+// endpoint.
+const alloySecretDir = "/etc/alloy/secrets"
+
+// alloyEndpoints maps the configured endpoints to the renderer's, and the
+// uploads of their secrets.
+func alloyEndpoints(eps []config.LogEndpoint) ([]alloyconfig.Endpoint, docker.ContainerUploadArray) {
+	var out []alloyconfig.Endpoint
+	var uploads docker.ContainerUploadArray
+	for _, e := range eps {
+		r := alloyconfig.Endpoint{Name: e.Name, URL: e.URL, Tenant: e.Tenant}
+		file := alloySecretDir + "/" + e.Name
+		switch e.Auth {
+		case config.AuthBasic:
+			r.Username, r.PasswordFile = e.Username, file
+		case config.AuthBearer:
+			r.BearerTokenFile = file
+		default:
+			out = append(out, r)
+			continue
+		}
+		uploads = append(uploads, secretFile(file, e.Secret.Output()))
+		out = append(out, r)
+	}
+	return out, uploads
 }
 
 // Alloy ships container and host logs to Loki. (It replaces Promtail, which
@@ -37,7 +71,12 @@ type Alloy struct {
 // its data directory (owned by the image's alloy user).
 func NewAlloy(ctx *pulumi.Context, name string, args *AlloyArgs, opts ...pulumi.ResourceOption) (*Alloy, error) {
 	return newComponent(ctx, name, func(c *Alloy) error {
-		cfg, err := alloyconfig.Render(alloyconfig.Options{Stack: args.Host.Stack, LokiPushURL: args.LokiPushURL})
+		endpoints, secrets := alloyEndpoints(args.Endpoints)
+		cfg, err := alloyconfig.Render(alloyconfig.Options{
+			Stack: args.Host.Stack, Host: args.HostLabel, LokiPushURL: args.LokiPushURL, Endpoints: endpoints,
+			LokiContainer:  services.ContainerName(args.Host.NamePrefix, services.Loki),
+			AlloyContainer: services.ContainerName(args.Host.NamePrefix, services.Alloy),
+		})
 		if err != nil {
 			return err
 		}
@@ -50,7 +89,7 @@ func NewAlloy(ctx *pulumi.Context, name string, args *AlloyArgs, opts ...pulumi.
 				// over the stack network.
 				ListenAddress: fmt.Sprintf("0.0.0.0:%d", services.Get(services.Alloy).Port),
 			}),
-			uploads: docker.ContainerUploadArray{configFile(alloyconfig.ConfigPath, cfg)},
+			uploads: append(docker.ContainerUploadArray{configFile(alloyconfig.ConfigPath, cfg)}, secrets...),
 			volumes: docker.ContainerVolumeArray{
 				hostDir("/var/run/docker.sock", alloyconfig.DockerSocket),
 				hostDir("/var/log", alloyconfig.HostLogDir),
@@ -58,7 +97,7 @@ func NewAlloy(ctx *pulumi.Context, name string, args *AlloyArgs, opts ...pulumi.
 				hostDir("/etc/machine-id", alloyconfig.MachineIDFile),
 			},
 			user:   "0",
-			capAdd: []string{"DAC_OVERRIDE"},
+			capAdd: []string{"CAP_DAC_OVERRIDE"},
 		}, &c.Service)
 	}, opts...)
 }

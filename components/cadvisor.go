@@ -51,7 +51,7 @@ func NewCadvisor(ctx *pulumi.Context, name string, args *CadvisorArgs, opts ...p
 			// set stays (no privileged mode). SYSLOG lets it read /dev/kmsg on
 			// hosts with kernel.dmesg_restrict=1 (Ubuntu's default).
 			keepDefaultCaps: true,
-			capAdd:          []string{"SYSLOG"},
+			capAdd:          []string{"CAP_SYSLOG"},
 		}, &c.Service)
 	}, opts...)
 }

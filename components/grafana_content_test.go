@@ -18,7 +18,6 @@ import (
 	"github.com/koprogo/koprogo-monitoring/grafanaprovider"
 	"github.com/koprogo/koprogo-monitoring/internal/testkit/stacks"
 	"github.com/koprogo/koprogo-monitoring/services"
-	"github.com/koprogo/koprogo-monitoring/topology"
 )
 
 // contentMocks records every registration by resource name. Outputs echo
@@ -61,7 +60,7 @@ func runContent(t *testing.T, s config.Settings, customDir string) (map[string]p
 		}
 		_, err := NewGrafanaContent(ctx, "grafana-content", &GrafanaContentArgs{
 			APIURL:              s.Grafana.APIURL,
-			Layout:              topology.Production(s.NamePrefix, s.App.Scrape),
+			Layout:              s.Layout(),
 			Thresholds:          s.Alerts.Thresholds,
 			AdminUser:           s.Grafana.AdminUser,
 			AdminPassword:       s.Grafana.AdminPassword.Output(),
@@ -131,7 +130,7 @@ func TestGrafanaContent(t *testing.T) {
 		}
 	}
 
-	layout := topology.Production(s.NamePrefix, s.App.Scrape)
+	layout := s.Layout()
 	want := map[string]struct {
 		name, uid string
 		svc       services.Name

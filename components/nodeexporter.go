@@ -30,12 +30,10 @@ type NodeExporter struct {
 
 // NewNodeExporter registers node_exporter with the host's root filesystem
 // mounted read-only, the host PID namespace (so /proc/1/mounts lists the
-// host's mounts), a read-only root filesystem and no capabilities.
-//
-// Known limit: the container sits on the stack network (Prometheus reaches it
-// by name), so network-device metrics describe the container's interface,
-// not the host's. Host disk, CPU, memory, load and filesystem metrics are the
-// host's.
+// host's mounts) and the host's network namespace (so its network metrics
+// are the host's interfaces), a read-only root filesystem and no
+// capabilities. It listens on the stack network's gateway only: Prometheus
+// reaches that address, the internet does not.
 func NewNodeExporter(ctx *pulumi.Context, name string, args *NodeExporterArgs, opts ...pulumi.ResourceOption) (*NodeExporter, error) {
 	return newComponent(ctx, name, func(c *NodeExporter) error {
 		return deploy(ctx, c, args.Host, services.NodeExporter, args.Service, container{
@@ -43,7 +41,7 @@ func NewNodeExporter(ctx *pulumi.Context, name string, args *NodeExporterArgs, o
 			command: flags.NodeExporter(flags.NodeExporterOptions{
 				RootFS:        nodeRootFS,
 				TextfileDir:   args.TextfileDir,
-				ListenAddress: listenOn(services.NodeExporter),
+				ListenAddress: hostListenOn(args.Host, args.Service),
 			}),
 			mounts: docker.ContainerMountArray{docker.ContainerMountArgs{
 				Type: pulumi.String("bind"), Source: pulumi.String("/"), Target: pulumi.String(nodeRootFS), ReadOnly: pulumi.Bool(true),

@@ -24,8 +24,11 @@ type Host struct {
 	// Provider is the Docker provider of the target host; every container,
 	// image and volume is registered with it.
 	Provider *docker.Provider
-	// Network is the name of the stack's own Docker network.
-	Network pulumi.StringInput
+	// Network is the stack's own Docker network, and Gateway its gateway
+	// address: the host's address on it, where host-network services
+	// listen.
+	Network *docker.Network
+	Gateway string
 	// AppNetwork is the application's existing network, joined by the
 	// services that scrape it; "" = none.
 	AppNetwork  string
@@ -34,6 +37,14 @@ type Host struct {
 	Stack       string // labels the volumes
 	// ProtectVolumes marks data volumes `protect`.
 	ProtectVolumes bool
+	// ResourcePrefix prefixes the Pulumi names of the resources on this
+	// host: "" on the central host (its names predate agent hosts and
+	// must not change), "<agent>-" on an agent host, whose resources
+	// would otherwise have the same URNs as another agent's.
+	ResourcePrefix string
+	// Private hosts publish no port: an agent host is reached by nobody,
+	// its Prometheus sends to the central one.
+	Private bool
 }
 
 // Service is what every service component exports, and its resources.
@@ -82,13 +93,35 @@ type container struct {
 	// marked read-only", moby daemon/archive.go), even for a path on tmpfs.
 	readOnlyRootFS bool
 	user           string
-	capAdd         []string
+	// capAdd is in the form the Docker daemon stores and returns (upper
+	// case, CAP_ prefix): it turns "SYSLOG" into "CAP_SYSLOG", which the
+	// provider reads back as a change that replaces the container.
+	capAdd []string
 	// keepDefaultCaps leaves Docker's default capability set in place (for a
 	// root process whose needs are not fully known, e.g. cAdvisor); otherwise
 	// every capability is dropped and only capAdd is granted.
 	keepDefaultCaps bool
 	joinAppNetwork  bool // Prometheus and postgres_exporter reach the application
 	pidHost         bool
+	// health replaces the service table's probe (a probe that needs
+	// credentials); nil = the table's.
+	health []string
+	// extraPorts are published besides the service's own host port (the
+	// central Prometheus's remote-write receiver on a private address).
+	extraPorts docker.ContainerPortArray
+}
+
+// securityOpts are the containers' security options, in the forms the
+// daemon keeps: "=" (the ":" form is deprecated and logged), and for a
+// container in the host's PID namespace an explicit "label=disable", which
+// the daemon would otherwise add itself (SELinux labelling is off for host
+// PID) and the provider read back as a change that replaces the container.
+func securityOpts(pidHost bool) pulumi.StringArray {
+	opts := pulumi.StringArray{pulumi.String("no-new-privileges=true")}
+	if pidHost {
+		opts = append(opts, pulumi.String("label=disable"))
+	}
+	return opts
 }
 
 func hostURL(bind string, port config.Port) string {
@@ -104,11 +137,18 @@ func goMemLimit(memoryMB int) string { return fmt.Sprintf("GOMEMLIMIT=%dMiB", me
 // listenOn is the in-container listen address of a service.
 func listenOn(n services.Name) string { return fmt.Sprintf(":%d", services.Get(n).Port) }
 
+// hostListenOn is the listen address of a host-network service: the stack
+// network's gateway and its host port, reachable from the stack's
+// containers, not from outside the host.
+func hostListenOn(h Host, cfg config.Service) string {
+	return net.JoinHostPort(h.Gateway, strconv.Itoa(int(cfg.HostPort)))
+}
+
 // deploy registers the data volume (when the service has one), the image and
 // the container of service n as children of parent, and fills out.
 func deploy(ctx *pulumi.Context, parent pulumi.Resource, h Host, n services.Name, cfg config.Service, c container, out *Service) error {
 	row := services.Get(n)
-	name := string(n)
+	name := h.ResourcePrefix + string(n)
 	containerName := services.ContainerName(h.NamePrefix, n)
 	opts := []pulumi.ResourceOption{pulumi.Parent(parent), pulumi.Provider(h.Provider)}
 
@@ -146,7 +186,7 @@ func deploy(ctx *pulumi.Context, parent pulumi.Resource, h Host, n services.Name
 	}
 
 	networks := docker.ContainerNetworksAdvancedArray{
-		docker.ContainerNetworksAdvancedArgs{Name: h.Network, Aliases: pulumi.StringArray{pulumi.String(name)}},
+		docker.ContainerNetworksAdvancedArgs{Name: h.Network.Name, Aliases: pulumi.StringArray{pulumi.String(string(n))}},
 	}
 	if c.joinAppNetwork && h.AppNetwork != "" {
 		// An existing network owned by the application: joined by name,
@@ -159,6 +199,13 @@ func deploy(ctx *pulumi.Context, parent pulumi.Resource, h Host, n services.Name
 		caps.Drops = pulumi.StringArray{pulumi.String("ALL")}
 	}
 
+	health := row.Health.Command(row.Port)
+	if row.HostNetwork {
+		health = row.Health.CommandAt(h.Gateway, int(cfg.HostPort))
+	}
+	if c.health != nil {
+		health = c.health
+	}
 	args := &docker.ContainerArgs{
 		Name: pulumi.String(containerName),
 		// The image ID, not the tag: a tag lookup would show a diff (and
@@ -176,21 +223,8 @@ func deploy(ctx *pulumi.Context, parent pulumi.Resource, h Host, n services.Name
 		// allows as much swap again and the provider reads that back as a
 		// change on every later run.
 		MemorySwap: pulumi.Int(cfg.MemoryMB),
-		Ports: docker.ContainerPortArray{docker.ContainerPortArgs{
-			Internal: pulumi.Int(row.Port),
-			External: pulumi.Int(int(cfg.HostPort)),
-			Ip:       pulumi.String(h.BindAddress),
-			Protocol: pulumi.String("tcp"),
-		}},
-		// Explicit: left unset, the provider reads back the engine's value
-		// and shows a diff that replaces the container (pulumi-docker #1272).
-		// With networksAdvanced set, the provider then disconnects the
-		// container from the default bridge and attaches it to the listed
-		// networks only.
-		NetworkMode:      pulumi.String("bridge"),
-		NetworksAdvanced: networks,
 		Healthcheck: &docker.ContainerHealthcheckArgs{
-			Tests: pulumi.ToStringArray(row.Health.Command(row.Port)),
+			Tests: pulumi.ToStringArray(health),
 			// Durations in Go's canonical form (2m0s, not 120s), the form
 			// the provider stores and reads back.
 			Interval:    pulumi.String(healthInterval.String()),
@@ -200,17 +234,46 @@ func deploy(ctx *pulumi.Context, parent pulumi.Resource, h Host, n services.Name
 		},
 		// Dependents (the Grafana provider resources, the next service) are
 		// created only once this container reports healthy.
-		Wait:         pulumi.Bool(true),
+		Wait: pulumi.Bool(true),
+		// false: with the default (true) the provider's Read removes a
+		// container that is not running (stopped by hand, or created but
+		// never started) from the host, even during `pulumi preview
+		// --refresh` (the drift check); with false the refresh reads its
+		// empty ports and the preview shows a replacement instead. Wait
+		// (above) still fails a create whose container never becomes
+		// healthy.
+		MustRun:      pulumi.Bool(false),
 		WaitTimeout:  pulumi.Int(waitTimeoutSeconds),
 		LogDriver:    pulumi.String("json-file"),
 		LogOpts:      pulumi.StringMap{"max-size": pulumi.String(logMaxSize), "max-file": pulumi.String(logMaxFile)},
-		SecurityOpts: pulumi.StringArray{pulumi.String("no-new-privileges:true")},
+		SecurityOpts: securityOpts(c.pidHost),
 		Capabilities: caps,
 		ReadOnly:     pulumi.Bool(c.readOnlyRootFS),
 		Uploads:      c.uploads,
 		Volumes:      volumes,
 		Mounts:       c.mounts,
 		Devices:      c.devices,
+	}
+	if row.HostNetwork {
+		// The host's network namespace: no port to publish, no network to
+		// join; it listens on the stack network's gateway.
+		args.NetworkMode = pulumi.String("host")
+	} else {
+		if !h.Private {
+			args.Ports = append(docker.ContainerPortArray{docker.ContainerPortArgs{
+				Internal: pulumi.Int(row.Port),
+				External: pulumi.Int(int(cfg.HostPort)),
+				Ip:       pulumi.String(h.BindAddress),
+				Protocol: pulumi.String("tcp"),
+			}}, c.extraPorts...)
+		}
+		// Explicit: left unset, the provider reads back the engine's
+		// value and shows a diff that replaces the container
+		// (pulumi-docker #1272). With networksAdvanced set, the provider
+		// then disconnects the container from the default bridge and
+		// attaches it to the listed networks only.
+		args.NetworkMode = pulumi.String("bridge")
+		args.NetworksAdvanced = networks
 	}
 	// Only what the service sets: an empty entrypoint or command would
 	// differ from the image's own, which the provider reads back, and
@@ -230,10 +293,26 @@ func deploy(ctx *pulumi.Context, parent pulumi.Resource, h Host, n services.Name
 	if c.pidHost {
 		args.PidMode = pulumi.String("host")
 	}
+	if row.HostNetwork {
+		// It takes no input from the stack network, yet listens on its
+		// gateway: created only once that address exists and, when the
+		// network is replaced (delete before replace: its name is fixed),
+		// only once the old network and the containers attached to it are
+		// gone. Without it, upgrading a deployment whose network changes
+		// failed with "container name already in use" (lab round 3).
+		opts = append(opts, pulumi.DependsOn([]pulumi.Resource{h.Network}))
+	}
 	ctr, err := docker.NewContainer(ctx, name, args, append(opts,
 		// Fixed container name and host port: the old container must be gone
 		// before its replacement can be created (pulumi-docker #1356).
-		pulumi.DeleteBeforeReplace(true))...)
+		pulumi.DeleteBeforeReplace(true),
+		// A container created but never started (its start failed: port
+		// taken, bad mount) is stored without networkData, and every later
+		// `up` shows an update of networkData that the provider's Update
+		// (restart policy and resources only) never acts on: the container
+		// stays down while `up` reports success. Replacing it on that
+		// difference creates and starts it again.
+		pulumi.ReplaceOnChanges([]string{"networkDatas"}))...)
 	if err != nil {
 		return err
 	}
@@ -241,6 +320,10 @@ func deploy(ctx *pulumi.Context, parent pulumi.Resource, h Host, n services.Name
 	out.ContainerName = ctr.Name
 	out.InternalURL = pulumi.Sprintf("http://%s:%d", ctr.Name, row.Port)
 	out.HostURL = pulumi.String(hostURL(h.BindAddress, cfg.HostPort)).ToStringOutput()
+	if row.HostNetwork {
+		out.InternalURL = pulumi.String("http://" + hostListenOn(h, cfg)).ToStringOutput()
+		out.HostURL = out.InternalURL
+	}
 	out.ImageDigest = img.RepoDigest
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/koprogo/koprogo-monitoring/services"
 )
@@ -161,6 +162,14 @@ func (s *Settings) check(r *report) {
 	}
 
 	s.checkScale(r)
+
+	// The Loki disk alerts read the logs stored over the retention from
+	// Prometheus' history: with a shorter history they would see less
+	// than Loki keeps.
+	if days := time.Duration(s.Retention.MetricsTime) / (24 * time.Hour); r.ok("logRetentionDays", "metricsRetentionTime") && time.Duration(s.Retention.LogDays) > days {
+		r.addf("logRetentionDays", "%d is longer than metricsRetentionTime (%d whole days): the Loki disk alerts could not see every day of logs Loki keeps; allowed: at most %d, or a longer metricsRetentionTime", s.Retention.LogDays, days, days)
+	}
+	s.Alerts.Thresholds.LogStorage = LogStorage{Days: s.Retention.LogDays, BudgetGiB: s.Retention.LogDiskBudgetGiB}
 
 	// Grafana's URLs follow its host port unless set: the SSH tunnel (and a
 	// local engine) put Grafana at grafanaPort on the operator's loopback.

@@ -8,6 +8,8 @@
 package config
 
 import (
+	"net/netip"
+
 	"github.com/koprogo/koprogo-monitoring/services"
 	"github.com/koprogo/koprogo-monitoring/topology"
 )
@@ -24,13 +26,15 @@ type Settings struct {
 	// AllowNonLoopbackBind acknowledges a bindAddress that is not loopback.
 	AllowNonLoopbackBind bool
 	NamePrefix           string
-	Services             map[services.Name]*Service
-	MemoryBudgetMB       int
-	Retention            Retention
-	ProtectVolumes       bool
-	App                  App
-	Alerts               Alerts
-	Email                Email
+	// StackSubnet is the stack network's IPv4 subnet.
+	StackSubnet    netip.Prefix
+	Services       map[services.Name]*Service
+	MemoryBudgetMB int
+	Retention      Retention
+	ProtectVolumes bool
+	App            App
+	Alerts         Alerts
+	Email          Email
 	// DeadMansSwitchURL is pinged by the always-firing Watchdog alert;
 	// unset = no dead-man switch.
 	DeadMansSwitchURL Secret
@@ -40,16 +44,35 @@ type Settings struct {
 	HostLabel string
 	// RemoteWrite are the engines the central Prometheus also writes to.
 	RemoteWrite []RemoteWrite
-	// LogEndpoints are the Loki endpoints Alloy also ships to; LocalLoki
-	// says whether it ships to the stack's own Loki.
+	// LogEndpoints are the Loki endpoints Alloy ships to besides the
+	// stack's own Loki (the only log shipping of agent hosts).
 	LogEndpoints []LogEndpoint
-	LocalLoki    bool
 	// Agents are the further hosts, remote-writing to the receiver
 	// published at ReceiverAddress.
 	Agents          []AgentHost
 	ReceiverAddress string
 
 	remoteWriteSecrets, logEndpointSecrets map[string]Secret
+}
+
+// StackGateway is the stack network's gateway: the host's own address on
+// that network, where host-network services listen.
+func (s Settings) StackGateway() string {
+	return s.StackSubnet.Addr().Next().String()
+}
+
+// HostNet is where the host-network services listen.
+func (s Settings) HostNet() topology.HostNet {
+	h := topology.HostNet{Addr: s.StackGateway(), Ports: map[services.Name]int{}}
+	for n, svc := range s.Services {
+		h.Ports[n] = int(svc.HostPort)
+	}
+	return h
+}
+
+// Layout is where everything is on the Docker host.
+func (s Settings) Layout() topology.Layout {
+	return topology.Production(s.NamePrefix, s.App.Scrape, s.HostNet())
 }
 
 // Service returns the settings of one deployed service.
@@ -78,6 +101,9 @@ type Retention struct {
 	MetricsTime Duration
 	MetricsSize ByteSize
 	LogDays     int
+	// LogDiskBudgetGiB is what Loki's volume may hold. Loki cannot enforce
+	// it; the alerts compare the logs stored over LogDays with it.
+	LogDiskBudgetGiB int
 }
 
 // App describes the monitored application.
@@ -109,7 +135,19 @@ type Thresholds struct {
 	PgConnectionsPercent   float64
 	PgLongTxSeconds        float64
 	PgSlowQueryMs          float64
+	// LogStorage is the Loki disk budget and the retention it must hold,
+	// copied from Retention for the rules and panels that watch it.
+	LogStorage LogStorage
 }
+
+// LogStorage is what the Loki disk alerts compare.
+type LogStorage struct {
+	Days      int
+	BudgetGiB int
+}
+
+// BudgetBytes is the budget in bytes.
+func (l LogStorage) BudgetBytes() int64 { return int64(l.BudgetGiB) << 30 }
 
 // Email is the alert e-mail transport. TLS is always required.
 type Email struct {

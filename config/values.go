@@ -6,6 +6,7 @@ import (
 	"math"
 	"net"
 	"net/mail"
+	"net/netip"
 	"net/url"
 	"path"
 	"regexp"
@@ -375,5 +376,17 @@ func (l loginName) Set(v string) error {
 		return problemf("%s is not a login name; allowed: 1 to 64 letters, digits and . _ @ + - (no ':', which would break the HTTP basic auth the Grafana provider logs in with)", show(v))
 	}
 	*l.p = v
+	return nil
+}
+
+// subnet is a private IPv4 subnet of /16 to /28.
+type subnet struct{ p *netip.Prefix }
+
+func (n subnet) Set(v string) error {
+	pfx, err := netip.ParsePrefix(v)
+	if err != nil || !pfx.Addr().Is4() || pfx.Bits() < 16 || pfx.Bits() > 28 || pfx.Masked() != pfx || !pfx.Addr().IsPrivate() {
+		return problemf("%s is not a subnet for the stack network; allowed: a private IPv4 subnet from /16 to /28 written with its network address, such as 172.29.253.0/24", show(v))
+	}
+	*n.p = pfx
 	return nil
 }

@@ -76,7 +76,7 @@ func TestPanelsShowTheirAlertsExpression(t *testing.T) {
 		"alertCpuHighPercent": "71", "alertMemoryHighPercent": "83", "alertDiskFreePercent": "17",
 		"alertBackupMaxAgeHours": "31", "alertContainerMemoryPercent": "77", "alertHttpP99Ms": "730",
 		"alertHttp5xxPercent": "3", "alertPgConnectionsPercent": "67", "alertPgLongTransactionSeconds": "190",
-		"alertPgSlowQueryMs": "230",
+		"alertPgSlowQueryMs": "230", "lokiDiskBudgetGb": "7", "logRetentionDays": "5",
 	})
 	s := c.Parse(t, "prod")
 	byName := map[string][]alerts.Rule{}

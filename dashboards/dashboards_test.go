@@ -220,6 +220,8 @@ func TestThresholdsFollowSettings(t *testing.T) {
 		{"the p99 threshold drives the latency panels", func(th *config.Thresholds) { th.HTTPP99Ms *= 2 }, []string{OverviewUID, TraefikUID}},
 		{"the container memory threshold drives the memory-vs-limit panel", func(th *config.Thresholds) { th.ContainerMemoryPercent = 75 }, []string{ContainersUID}},
 		{"the long-transaction threshold drives the longest-transaction panels", func(th *config.Thresholds) { th.PgLongTxSeconds = 120 }, []string{PostgresUID}},
+		{"the Loki disk budget drives the Loki disk panels", func(th *config.Thresholds) { th.LogStorage.BudgetGiB = 9 }, []string{LogsUID}},
+		{"the log retention drives the Loki disk panels", func(th *config.Thresholds) { th.LogStorage.Days = 3 }, []string{LogsUID}},
 	} {
 		th := defaultThresholds(t)
 		tc.change(&th)
@@ -255,7 +257,7 @@ func TestQueriesCoverEveryDashboard(t *testing.T) {
 		require.NotEmpty(t, seen[want.uid], "no queries listed for %s", want.uid)
 	}
 	require.Positive(t, seen[LogsUID][queries.LogQL])
-	require.Zero(t, seen[LogsUID][queries.PromQL])
+	require.Positive(t, seen[LogsUID][queries.PromQL], "the logs dashboard shows the pipeline's health from Prometheus")
 	require.Positive(t, seen[OverviewUID][queries.PromQL])
 }
 

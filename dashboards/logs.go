@@ -1,6 +1,8 @@
 package dashboards
 
 import (
+	"fmt"
+
 	"github.com/grafana/grafana-foundation-sdk/go/cog"
 	"github.com/grafana/grafana-foundation-sdk/go/cog/variants"
 	"github.com/grafana/grafana-foundation-sdk/go/common"
@@ -10,6 +12,8 @@ import (
 
 	"github.com/koprogo/koprogo-monitoring/config"
 	"github.com/koprogo/koprogo-monitoring/render/alloyconfig"
+	"github.com/koprogo/koprogo-monitoring/services"
+	"github.com/koprogo/koprogo-monitoring/signals"
 )
 
 // errorLine matches log lines that report an error. Container logs carry no
@@ -20,7 +24,7 @@ const errorLine = "(?i)\\b(error|err|fatal|panic|critical|exception)\\b"
 // logsBoard shows container logs shipped by Alloy into Loki, by container name,
 // with an error-only view and the host's journal errors. Label names and
 // job values come from the Alloy renderer, so the two cannot drift.
-func logsBoard(config.Thresholds) (dashboard.Dashboard, error) {
+func logsBoard(t config.Thresholds) (dashboard.Dashboard, error) {
 	docker := alloyconfig.LabelJob + `="` + alloyconfig.JobDocker + `", ` + alloyconfig.LabelContainer + `=~"$container"`
 	stream := "{" + docker + "}"
 	errors := stream + " |~ `" + errorLine + "`"
@@ -53,6 +57,28 @@ func logsBoard(config.Thresholds) (dashboard.Dashboard, error) {
 	d.panel(logLines("Errors", "Container log lines that mention an error, newest first.", full, errors))
 	d.panel(logLines("Container logs", "All lines of the selected containers matching the search, newest first.", size{24, 12}, stream+" |~ `$search`"))
 	d.panel(logLines("Host journal errors", "systemd journal entries of priority err or worse.", full, journal))
+
+	// What happens to lines between the containers and Loki's disk, from
+	// Prometheus: the panels stay meaningful when Loki is the problem.
+	d.row("Pipeline")
+	loki, alloy := signals.Of(services.Loki), signals.Of(services.Alloy)
+	ls := t.LogStorage
+	d.panel(series("Loki disk: retained logs",
+		showsAlert(fmt.Sprintf("Compressed log chunks Loki stored over the last %d days (logRetentionDays: what its volume keeps), as a share of lokiDiskBudgetGb (%d GiB). Yellow from %d%%, red from 100%%; the index and the WAL come on top.", ls.Days, ls.BudgetGiB, signals.LokiBudgetWarnPercent), "LokiDiskBudgetNearlyUsed"),
+		"percent", third, rising(signals.LokiBudgetWarnPercent, 100),
+		q{signals.LokiStoredPercentOfBudget(loki, ls.Days, ls.BudgetBytes()), "retained"}).Min(0))
+	d.panel(series("Loki disk: where the rate leads",
+		showsAlert(fmt.Sprintf("What %d days of logs would take at the rate of the last 6 hours, as a share of lokiDiskBudgetGb (%d GiB). Red from 100%%.", ls.Days, ls.BudgetGiB), "LokiDiskBudgetOutgrown"),
+		"percent", third, rising(100, 100),
+		q{signals.LokiProjectedPercentOfBudget(loki, "6h", ls.Days, ls.BudgetBytes()), "projected"}).Min(0))
+	d.panel(series("Log lines lost or cut",
+		"Lines refused by Loki for good (rate-limited ones are retried and not shown), entries Alloy gave up sending, lines cut to 256 KB (ending in [truncated]), and lines Alloy does not ship on purpose (Loki's and its own lines about refused pushes).",
+		"short", third, neutral(),
+		q{signals.LokiRefusedLines(loki, rateWindow), "refused by Loki: {{reason}}"},
+		q{signals.AlloyDroppedEntries(alloy, rateWindow), "dropped by Alloy for {{host}}: {{reason}}"},
+		q{signals.AlloyTruncatedLines(alloy, rateWindow), "cut by Alloy"},
+		q{signals.LokiTruncatedLines(loki, rateWindow), "cut by Loki"},
+		q{`sum by (reason) (increase(loki_process_dropped_lines_total` + alloy.String() + `[` + rateWindow + `]))`, "not shipped: {{reason}}"}).Min(0))
 	return d.build()
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the upstream binaries the tests run (promtool, amtool, prometheus,
 # alertmanager, node_exporter, postgres_exporter) at exactly the versions the
-# stack deploys, and actionlint (which checks .github/workflows), into
+# stack deploys, actionlint (which checks .github/workflows) and VictoriaMetrics
+# single node (the remote-write receiver of the remote-write live test), into
 # .cache/bin/<name>-<version>, and points .cache/bin-current/<name> at them.
 # Tests find them through KOPROGO_TOOLS_BIN=.cache/bin-current.
 #
@@ -48,6 +49,17 @@ version_ldflags() {
 	case $1 in
 	github.com/rhysd/actionlint)
 		echo "-X github.com/rhysd/actionlint.version=$2"
+		;;
+	github.com/VictoriaMetrics/VictoriaMetrics)
+		# The release Makefile stamps <app>-<build date>-<git describe --long
+		# --all with / as ->, e.g. victoria-metrics-20260828-134629-tags-v1.151.0-0-g<sha>;
+		# the binary prints it with -version and exports it as vm_app_version,
+		# and buildinfo.ShortVersion extracts vX.Y.Z from it. The date here is
+		# the module's commit time, so the stamp is the same at every build; the
+		# commit hash is not known from the module and is left out.
+		local when
+		when=$(cd "$root/tools/victoriametrics" && go list -m -f '{{.Time.Format "20060102-150405"}}' "$1")
+		echo "-X github.com/VictoriaMetrics/VictoriaMetrics/lib/buildinfo.Version=victoria-metrics-$when-tags-v$2"
 		;;
 	*)
 		echo "-X github.com/prometheus/common/version.Version=$2 -X github.com/prometheus/common/version.Branch=release -X github.com/prometheus/common/version.BuildUser=koprogo-tools"
@@ -101,5 +113,9 @@ fi
 build alertmanager alertmanager github.com/prometheus/alertmanager github.com/prometheus/alertmanager/cmd/alertmanager -mod=vendor
 build amtool alertmanager github.com/prometheus/alertmanager github.com/prometheus/alertmanager/cmd/amtool -mod=vendor
 build actionlint actionlint github.com/rhysd/actionlint github.com/rhysd/actionlint/cmd/actionlint
+# Pure Go (CGO_ENABLED=0 above): VictoriaMetrics' own "-pure" build, zstd
+# through klauspost/compress instead of the cgo gozstd.
+build victoria-metrics victoriametrics github.com/VictoriaMetrics/VictoriaMetrics \
+	github.com/VictoriaMetrics/VictoriaMetrics/app/victoria-metrics
 
 echo "tools ready in $current" >&2

@@ -71,6 +71,11 @@ type Service struct {
 	// UI services are forwarded by the SSH tunnel (the stack's sshTunnel
 	// output and `make tunnel`).
 	UI bool
+	// HostNetwork services run in the host's network namespace: they see
+	// the host's interfaces, publish no port, and listen on their host
+	// port at an address of the host only the stack's containers reach
+	// (the stack network's gateway).
+	HostNetwork bool
 }
 
 // All is the table, in the order Prometheus scrapes the services.
@@ -102,9 +107,11 @@ var All = []Service{
 		UI:          true,
 	},
 	{
+		// In the host's network namespace: its network metrics are the
+		// host's interfaces, not a container's.
 		Name: NodeExporter, Key: "nodeExporter", Title: "node_exporter",
 		Image: "prom/node-exporter:v1.12.1", Port: 9100, HostPort: 9100,
-		MemoryMB: 32, MinMemoryMB: 16, GoRuntime: true, // peak RSS about 21 MiB (make bench)
+		MemoryMB: 32, MinMemoryMB: 16, GoRuntime: true, HostNetwork: true, // peak RSS about 21 MiB (make bench)
 		// busybox-based image; the landing page answers without running
 		// the collectors.
 		Health:      Probe{Path: "/", Via: Wget},
@@ -227,16 +234,33 @@ type Probe struct {
 	Via  Prober
 }
 
-// Command is the Docker healthcheck test for a service listening on port.
-func (p Probe) Command(port int) []string {
-	url := fmt.Sprintf("http://127.0.0.1:%d%s", port, p.Path)
+// Command is the Docker healthcheck test for a service listening on port
+// of the container's loopback.
+func (p Probe) Command(port int) []string { return p.CommandAt("127.0.0.1", port) }
+
+// CommandAt is the healthcheck of a service listening at addr:port.
+func (p Probe) CommandAt(addr string, port int) []string {
+	url := fmt.Sprintf("http://%s:%d%s", addr, port, p.Path)
 	switch p.Via {
 	case LokiHealth:
 		return []string{"CMD", "/usr/bin/loki", "-health", "-health.url=" + url}
 	case BashTCP:
 		return []string{"CMD", "bash", "-c", fmt.Sprintf(
-			`exec 3<>/dev/tcp/127.0.0.1/%d && printf 'GET %s HTTP/1.0\r\nHost: localhost\r\n\r\n' >&3 && read -r _ code _ <&3 && [ "$code" = 200 ]`, port, p.Path)}
+			`exec 3<>/dev/tcp/%s/%d && printf 'GET %s HTTP/1.0\r\nHost: localhost\r\n\r\n' >&3 && read -r _ code _ <&3 && [ "$code" = 200 ]`, addr, port, p.Path)}
 	default:
 		return []string{"CMD", "wget", "-q", "-O", "/dev/null", url}
 	}
+}
+
+// CommandWithBasicAuth is the healthcheck of a Wget-probed service whose
+// endpoints require basic auth: the password is read from a file in the
+// container when the probe runs, so it is in neither the container's
+// configuration (`docker inspect`) nor a process's arguments.
+func (p Probe) CommandWithBasicAuth(port int, user, passwordFile string) []string {
+	if p.Via != Wget {
+		panic("services: basic auth probes need wget")
+	}
+	return []string{"CMD-SHELL", fmt.Sprintf(
+		`wget -q -O /dev/null --header "Authorization: Basic $(printf '%%s:%%s' '%s' "$(cat '%s')" | base64)" http://127.0.0.1:%d%s`,
+		user, passwordFile, port, p.Path)}
 }

@@ -125,3 +125,52 @@ func HTTPLatencyMs(quantile float64, sel Sel, by, window string) string {
 	}
 	return fmt.Sprintf(`1000 * histogram_quantile(%g, sum by (%s) (rate(traefik_service_request_duration_seconds_bucket%s[%s])))`, quantile, group, sel, window)
 }
+
+// --- logs (Loki, Alloy) ------------------------------------------------------
+
+// LokiBudgetWarnPercent is the share of the Loki disk budget the retained
+// chunks may take before LokiDiskBudgetNearlyUsed: the index, the WAL and
+// the compactor's working files take some of the rest.
+const LokiBudgetWarnPercent = 80
+
+// LokiStoredPercentOfBudget is the compressed log data Loki stored over the
+// last days (what its disk holds with that retention: older chunks are
+// deleted) as a share of a byte budget. The index, the WAL and the
+// compactor's working files come on top.
+func LokiStoredPercentOfBudget(sel Sel, days int, budgetBytes int64) string {
+	return fmt.Sprintf(`100 * sum by (instance) (increase(loki_ingester_chunk_stored_bytes_total%s[%dd])) / %d`, sel, days, budgetBytes)
+}
+
+// LokiProjectedPercentOfBudget is what the retained logs would take, as a
+// share of the budget, if logs kept arriving at the rate of the window.
+func LokiProjectedPercentOfBudget(sel Sel, window string, days int, budgetBytes int64) string {
+	return fmt.Sprintf(`100 * sum by (instance) (rate(loki_ingester_chunk_stored_bytes_total%s[%s])) * %d / %d`, sel, window, days*86400, budgetBytes)
+}
+
+// RetriedRefusals are Loki's refusal reasons its clients retry (429): a
+// line refused for them is delayed, not lost, unless the client gives up,
+// which AlloyDroppedEntries counts.
+const RetriedRefusals = "rate_limited|per_stream_rate_limit"
+
+// LokiRefusedLines is the lines Loki refused for good (too old, too far
+// behind, too many streams, ...), by reason.
+func LokiRefusedLines(sel Sel, window string) string {
+	return `sum by (instance, reason) (increase(loki_discarded_samples_total` + sel.With(`reason!~"`+RetriedRefusals+`"`).String() + `[` + window + `]))`
+}
+
+// LokiTruncatedLines is the lines Loki cut to its line limit.
+func LokiTruncatedLines(sel Sel, window string) string {
+	return `sum by (instance) (increase(loki_mutated_samples_total` + sel.With(`reason="line_too_long"`).String() + `[` + window + `]))`
+}
+
+// AlloyTruncatedLines is the lines Alloy cut to Loki's line limit before
+// sending them.
+func AlloyTruncatedLines(sel Sel, window string) string {
+	return `sum by (instance) (increase(loki_process_truncated_fields_total` + sel.With(`field="line"`).String() + `[` + window + `]))`
+}
+
+// AlloyDroppedEntries is the log entries Alloy gave up sending after its
+// retries, by endpoint host and reason.
+func AlloyDroppedEntries(sel Sel, window string) string {
+	return `sum by (instance, host, reason) (increase(loki_write_dropped_entries_total` + sel.String() + `[` + window + `]))`
+}

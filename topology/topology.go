@@ -5,6 +5,7 @@
 package topology
 
 import (
+	"net"
 	"strconv"
 
 	"github.com/koprogo/koprogo-monitoring/services"
@@ -43,13 +44,26 @@ type App struct {
 	BackendMetricsPath string
 }
 
+// HostNet is where the services in the host's network namespace listen:
+// an address of the host the stack's containers reach (the stack network's
+// gateway), on their host ports.
+type HostNet struct {
+	Addr  string
+	Ports map[services.Name]int
+}
+
 // Production is the layout on the Docker host: services reach each other by
-// container name on the monitoring network, the application by its names on
-// the application network.
-func Production(namePrefix string, app App) Layout {
+// container name on the monitoring network (host-network services at the
+// stack network's gateway), the application by its names on the application
+// network.
+func Production(namePrefix string, app App, host HostNet) Layout {
 	t := map[services.Name]Target{}
 	for _, svc := range services.All {
-		t[svc.Name] = Target{Address: services.ContainerName(namePrefix, svc.Name) + ":" + strconv.Itoa(svc.Port)}
+		addr := services.ContainerName(namePrefix, svc.Name) + ":" + strconv.Itoa(svc.Port)
+		if svc.HostNetwork {
+			addr = net.JoinHostPort(host.Addr, strconv.Itoa(host.Ports[svc.Name]))
+		}
+		t[svc.Name] = Target{Address: addr}
 	}
 	t[services.Traefik] = Target{Address: app.TraefikTarget}
 	t[services.Backend] = Target{Address: app.BackendTarget, MetricsPath: app.BackendMetricsPath}

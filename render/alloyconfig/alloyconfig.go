@@ -10,7 +10,10 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
+
+	"github.com/koprogo/koprogo-monitoring/render/lokiconfig"
 )
 
 // Paths inside the Alloy container. The container must mount the host's
@@ -52,22 +55,109 @@ const (
 
 // Options is everything config.alloy depends on.
 type Options struct {
-	Stack       string // the stack label on every stream
+	Stack string // the stack label on every stream
+	// Host is the host label of every stream that has none of its own
+	// (the journal's streams carry the machine's host name): the same
+	// value as on the host's metrics.
+	Host string
+	// LokiPushURL is the stack's own Loki; "" ships only to Endpoints.
 	LokiPushURL string
+	// Endpoints are further Loki endpoints (a Loki cluster, a managed Loki).
+	Endpoints []Endpoint
+	// LokiContainer and AlloyContainer are the Docker names of Loki and of
+	// Alloy itself, whose lines about refused pushes are not shipped back
+	// (FeedbackRules).
+	LokiContainer, AlloyContainer string
+}
+
+// Endpoint is a further Loki push endpoint.
+type Endpoint struct {
+	Name   string
+	URL    string
+	Tenant string // X-Scope-OrgID; "" = none
+	// Username and PasswordFile for basic auth, or BearerTokenFile; ""
+	// for none. Files, never values, in the configuration.
+	Username, PasswordFile string
+	BearerTokenFile        string
+}
+
+// Feedback is a rule that keeps a container's lines about refused pushes
+// out of Loki.
+type Feedback struct {
+	Container string
+	Reason    string // drop_counter_reason: counted by Alloy, visible in Prometheus
+	Pattern   string // RE2, matched against the line
+}
+
+// Refused pushes would otherwise feed themselves: Loki logs every refused
+// push (even at log_level warn), Alloy ships Loki's container log back into
+// Loki, a bad client makes Loki log more, and so on; and Alloy logs every
+// batch it finally drops, which it would ship back the same way. The lines
+// are those the real Loki 3.7.3 logs for a refused or failed push (captured
+// in a session run, docs/verification.md) and the one Alloy logs when it
+// drops a batch (internal/component/common/loki/client/shards.go). The
+// refusals stay countable in Prometheus (loki_discarded_samples_total,
+// loki_request_duration_seconds_count{status_code=~"4..|5.."},
+// loki_write_dropped_entries_total) and in Alloy's
+// loki_process_dropped_lines_total{reason}.
+const (
+	LokiRefusedPush  = `^level=(?:warn|error) .*(?:path=write msg="write operation failed"|method=/logproto\.Pusher/Push |msg="POST /loki/api/v1/push \(5[0-9][0-9]\))`
+	AlloyDroppedPush = `level=error .*msg="final error sending batch`
+)
+
+// FeedbackRules are the drop rules of the options.
+func (o Options) FeedbackRules() []Feedback {
+	return []Feedback{
+		{Container: o.LokiContainer, Reason: "loki_push_refused", Pattern: LokiRefusedPush},
+		{Container: o.AlloyContainer, Reason: "alloy_push_dropped", Pattern: AlloyDroppedPush},
+	}
 }
 
 // Render returns config.alloy shipping Docker container logs and host logs
-// (/var/log, the systemd journal) to o.LokiPushURL.
+// (/var/log, the systemd journal), through the feedback and truncation
+// stages, to the stack's Loki and the further endpoints.
 func Render(o Options) ([]byte, error) {
 	if o.Stack == "" {
 		return nil, errors.New("alloyconfig: empty stack name")
 	}
-	u, err := url.Parse(o.LokiPushURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("alloyconfig: Loki push URL %q is not an http(s) URL", o.LokiPushURL)
+	if o.Host == "" {
+		return nil, errors.New("alloyconfig: empty host label")
+	}
+	if o.LokiContainer == "" || o.AlloyContainer == "" {
+		return nil, errors.New("alloyconfig: no Loki or Alloy container name for the feedback rules")
+	}
+	var endpoints []stmt
+	if o.LokiPushURL != "" {
+		if err := checkURL(o.LokiPushURL); err != nil {
+			return nil, err
+		}
+		endpoints = append(endpoints, endpoint("", o.LokiPushURL, nil))
+	}
+	for _, e := range o.Endpoints {
+		if err := checkURL(e.URL); err != nil {
+			return nil, err
+		}
+		var extra []stmt
+		if e.Tenant != "" {
+			extra = append(extra, attr{"tenant_id", str(e.Tenant)})
+		}
+		switch {
+		case e.Username != "" && e.PasswordFile != "":
+			extra = append(extra, block{"basic_auth", "", []stmt{
+				attr{"username", str(e.Username)},
+				attr{"password_file", str(e.PasswordFile)},
+			}})
+		case e.BearerTokenFile != "":
+			extra = append(extra, attr{"bearer_token_file", str(e.BearerTokenFile)})
+		}
+		endpoints = append(endpoints, endpoint(e.Name, e.URL, extra))
+	}
+	if len(endpoints) == 0 {
+		return nil, errors.New("alloyconfig: no Loki endpoint: logs would go nowhere")
 	}
 
-	const receiver = ref("loki.write.loki.receiver")
+	// Every source goes through the processing stage, then to loki.write.
+	const receiver = ref("loki.process.ship.receiver")
 	var paths list
 	for _, g := range HostFileGlobs {
 		paths = append(paths, object{{"__path__", str(g)}, {LabelJob, str(JobVarLogs)}})
@@ -126,12 +216,13 @@ func Render(o Options) ([]byte, error) {
 			attr{"forward_to", list{receiver}},
 		}},
 
-		block{"loki.write", "loki", []stmt{
-			attr{"external_labels", object{{LabelStack, str(o.Stack)}}},
-			block{"endpoint", "", []stmt{
-				attr{"url", str(o.LokiPushURL)},
-			}},
-		}},
+		block{"loki.process", "ship", process(o)},
+
+		block{"loki.write", "loki", append([]stmt{
+			// A stream's own labels win over these (loki.write merges
+			// them under the stream's), so the journal keeps its host.
+			attr{"external_labels", object{{LabelHost, str(o.Host)}, {LabelStack, str(o.Stack)}}},
+		}, endpoints...)},
 	}
 
 	var b strings.Builder
@@ -141,6 +232,59 @@ func Render(o Options) ([]byte, error) {
 		st.write(&b, 0)
 	}
 	return []byte(b.String()), nil
+}
+
+func checkURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("alloyconfig: Loki push URL %q is not an http(s) URL", raw)
+	}
+	return nil
+}
+
+// endpoint is a loki.write endpoint. batch_size is Alloy's default, stated
+// because Loki's push body limit is derived from it (render/lokiconfig).
+func endpoint(name, url string, extra []stmt) block {
+	body := []stmt{}
+	if name != "" {
+		body = append(body, attr{"name", str(name)})
+	}
+	body = append(body, attr{"url", str(url)}, attr{"batch_size", str(bytesSize(lokiconfig.AlloyBatchSize))})
+	return block{"endpoint", "", append(body, extra...)}
+}
+
+// bytesSize spells a size as Alloy's units.Base2Bytes reads it (KiB, MiB).
+func bytesSize(n int) string {
+	switch {
+	case n%(1<<20) == 0:
+		return strconv.Itoa(n>>20) + "MiB"
+	case n%(1<<10) == 0:
+		return strconv.Itoa(n>>10) + "KiB"
+	}
+	return strconv.Itoa(n) + "B"
+}
+
+// process is the loki.process stage every line goes through: the feedback
+// rules, then truncation to Loki's line limit with Loki's marker, so an
+// oversized line arrives already cut and says so; Loki's own truncation,
+// with the same marker, stays as the backstop for other clients.
+func process(o Options) []stmt {
+	body := []stmt{attr{"forward_to", list{ref("loki.write.loki.receiver")}}}
+	for _, f := range o.FeedbackRules() {
+		body = append(body, block{"stage.match", "", []stmt{
+			attr{"selector", str(`{` + LabelContainer + `="` + f.Container + `"}`)},
+			block{"stage.drop", "", []stmt{
+				attr{"expression", str(f.Pattern)},
+				attr{"drop_counter_reason", str(f.Reason)},
+			}},
+		}})
+	}
+	return append(body, block{"stage.truncate", "", []stmt{
+		block{"rule", "", []stmt{
+			attr{"limit", str(bytesSize(lokiconfig.MaxLineSize))},
+			attr{"suffix", str(lokiconfig.TruncatedSuffix)},
+		}},
+	}})
 }
 
 // rule copies the first capture group of regex, matched against source, to

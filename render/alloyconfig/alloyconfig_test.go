@@ -11,9 +11,14 @@ package alloyconfig
 import (
 	"flag"
 	"fmt"
+	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/alecthomas/units"
+	promparser "github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/grafana/alloy/syntax/ast"
 	"github.com/grafana/alloy/syntax/parser"
@@ -21,13 +26,20 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/koprogo/koprogo-monitoring/internal/testkit"
+	"github.com/koprogo/koprogo-monitoring/render/lokiconfig"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 const golden = "testdata/config.prod.golden.alloy"
 
-var prodOptions = Options{Stack: "prod", LokiPushURL: "http://koprogo-mon-loki:3100/loki/api/v1/push"}
+var prodOptions = Options{
+	Stack:          "prod",
+	Host:           "vps-prod.koprogo.com",
+	LokiPushURL:    "http://koprogo-mon-loki:3100/loki/api/v1/push",
+	LokiContainer:  "koprogo-mon-loki",
+	AlloyContainer: "koprogo-mon-alloy",
+}
 
 func render(t *testing.T, o Options) []byte {
 	t.Helper()
@@ -126,7 +138,7 @@ func one[T any](t *testing.T, cs []component, name string) (component, *T) {
 
 func TestAlloyEvaluatesTheFile(t *testing.T) {
 	cs := mustLoad(t, render(t, prodOptions))
-	require.Len(t, cs, 8)
+	require.Len(t, cs, 9)
 }
 
 // The evaluator really checks: an undocumented argument, a reference to an
@@ -140,6 +152,7 @@ func TestLoadRefusesBrokenFiles(t *testing.T) {
 		"bad duration":        strings.Replace(good, `refresh_interval = "15s"`, `refresh_interval = "15 seconds"`, 1),
 		"unbalanced":          strings.Replace(good, "}\n", "\n", 1),
 		"missing endpoint":    strings.Replace(good, "endpoint {", "endpoints {", 1),
+		"unknown stage":       strings.Replace(good, "stage.truncate {", "stage.truncated {", 1),
 		"string for a bool":   strings.Replace(good, "tail_from_end = true", `tail_from_end = "true"`, 1),
 		"component of a typo": strings.Replace(good, "loki.source.file ", "loki.source.files ", 1),
 	} {
@@ -158,8 +171,11 @@ func TestShipsEverySourceToLoki(t *testing.T) {
 	w, write := one[lokiWrite](t, cs, "loki.write")
 	require.Len(t, write.Endpoints, 1)
 	require.Equal(t, prodOptions.LokiPushURL, write.Endpoints[0].URL)
-	require.Equal(t, map[string]string{LabelStack: "prod"}, write.ExternalLabels)
-	receiver := []any{exportValue(w.id() + ".receiver")}
+	require.Equal(t, map[string]string{LabelStack: "prod", LabelHost: "vps-prod.koprogo.com"}, write.ExternalLabels)
+	// Every source goes through the processing stage, which writes.
+	p, process := one[lokiProcess](t, cs, "loki.process")
+	require.Equal(t, []any{exportValue(w.id() + ".receiver")}, process.ForwardTo)
+	receiver := []any{exportValue(p.id() + ".receiver")}
 
 	dc, _ := one[discoveryDocker](t, cs, "discovery.docker")
 	dr, _ := one[discoveryRelabel](t, cs, "discovery.relabel")
@@ -218,22 +234,152 @@ func TestLabelRules(t *testing.T) {
 // TestEscapesInterpolatedStrings: hostile values come back byte for byte
 // through Alloy's own parser and cannot break out of their literal.
 func TestEscapesInterpolatedStrings(t *testing.T) {
-	o := Options{
-		Stack:       "a\"b\\c\nd}\u00e9\x01",
-		LokiPushURL: `http://loki:3100/loki/api/v1/push?x="} loki.write "evil" {`,
-	}
+	o := prodOptions
+	o.Stack = "a\"b\\c\nd}\u00e9\x01"
+	o.LokiPushURL = `http://loki:3100/loki/api/v1/push?x="} loki.write "evil" {`
 	cs := mustLoad(t, render(t, o))
-	require.Len(t, cs, 8, "no component injected")
+	require.Len(t, cs, 9, "no component injected")
 	_, write := one[lokiWrite](t, cs, "loki.write")
 	require.Equal(t, o.LokiPushURL, write.Endpoints[0].URL)
 	require.Equal(t, o.Stack, write.ExternalLabels[LabelStack])
 }
 
 func TestRejectsBadInput(t *testing.T) {
-	_, err := Render(Options{Stack: "prod", LokiPushURL: "loki:3100"})
+	bad := prodOptions
+	bad.LokiPushURL = "loki:3100"
+	_, err := Render(bad)
 	require.Error(t, err)
-	_, err = Render(Options{LokiPushURL: prodOptions.LokiPushURL})
+	bad = prodOptions
+	bad.Stack = ""
+	_, err = Render(bad)
 	require.Error(t, err)
+	bad = prodOptions
+	bad.LokiPushURL = ""
+	_, err = Render(bad)
+	require.ErrorContains(t, err, "logs would go nowhere")
+	bad = prodOptions
+	bad.LokiContainer = ""
+	_, err = Render(bad)
+	require.Error(t, err)
+}
+
+// Further endpoints: a Loki cluster with a tenant and basic auth from a
+// file, a managed Loki with a bearer token file, with or without the local
+// Loki; the batch size Loki's limits are derived from on each.
+func TestFurtherEndpoints(t *testing.T) {
+	o := prodOptions
+	o.Endpoints = []Endpoint{
+		{Name: "cluster", URL: "https://loki.example.com/loki/api/v1/push", Tenant: "koprogo", Username: "koprogo", PasswordFile: "/etc/alloy/secrets/cluster"},
+		{Name: "cloud", URL: "https://logs.example.net/loki/api/v1/push", BearerTokenFile: "/etc/alloy/secrets/cloud"},
+	}
+	for _, local := range []bool{true, false} {
+		if !local {
+			o.LokiPushURL = ""
+		}
+		_, write := one[lokiWrite](t, mustLoad(t, render(t, o)), "loki.write")
+		want := []lokiWriteEndpoint{
+			{Name: "cluster", URL: o.Endpoints[0].URL, TenantID: "koprogo", BatchSize: "1MiB", BasicAuth: &basicAuth{Username: "koprogo", PasswordFile: "/etc/alloy/secrets/cluster"}},
+			{Name: "cloud", URL: o.Endpoints[1].URL, BatchSize: "1MiB", BearerTokenFile: "/etc/alloy/secrets/cloud"},
+		}
+		if local {
+			want = append([]lokiWriteEndpoint{{URL: prodOptions.LokiPushURL, BatchSize: "1MiB"}}, want...)
+		}
+		require.Equal(t, want, write.Endpoints, "local Loki %v", local)
+	}
+}
+
+// TestBatchSizeIsLokisDerivation: Alloy's batch is the size Loki's push
+// body limit is derived from.
+func TestBatchSizeIsLokisDerivation(t *testing.T) {
+	_, write := one[lokiWrite](t, mustLoad(t, render(t, prodOptions)), "loki.write")
+	n, err := units.ParseBase2Bytes(write.Endpoints[0].BatchSize)
+	require.NoError(t, err)
+	require.EqualValues(t, lokiconfig.AlloyBatchSize, n)
+	require.EqualValues(t, lokiconfig.PushBodyLimit, 4*n)
+}
+
+// stages flattens the rendered processing stages.
+func stages(t *testing.T) []stage {
+	t.Helper()
+	_, process := one[lokiProcess](t, mustLoad(t, render(t, prodOptions)), "loki.process")
+	return process.Stages
+}
+
+// TestFeedbackRules: what Alloy would ship back of Loki's refused pushes
+// (and of its own dropped batches) is dropped, and nothing else: the
+// rendered expressions, as Alloy's evaluator reads them, run with Go's RE2
+// (Alloy's regexp engine) over the lines the real Loki 3.7.3 logged, and
+// apply to the Loki and Alloy containers only.
+func TestFeedbackRules(t *testing.T) {
+	raw, err := os.ReadFile("testdata/loki-3.7.3-lines.txt")
+	require.NoError(t, err)
+	var drop, keep []string
+	for _, line := range strings.Split(string(raw), "\n") {
+		if kind, text, ok := strings.Cut(line, "\t"); ok {
+			switch kind {
+			case "drop":
+				drop = append(drop, text)
+			case "keep":
+				keep = append(keep, text)
+			}
+		}
+	}
+	require.NotEmpty(t, drop)
+	require.NotEmpty(t, keep)
+	rules := map[string]*dropStage{}
+	for _, st := range stages(t) {
+		if st.Match == nil {
+			continue
+		}
+		ms, err := promparser.NewParser(promparser.Options{}).ParseMetricSelector(st.Match.Selector)
+		require.NoError(t, err, st.Match.Selector)
+		require.Len(t, ms, 1)
+		require.Equal(t, LabelContainer, ms[0].Name)
+		require.Len(t, st.Match.Stages, 1)
+		require.NotNil(t, st.Match.Stages[0].Drop)
+		require.False(t, ms[0].Matches("koprogo-backend"), "%s applies to other containers", st.Match.Selector)
+		rules[ms[0].Value] = st.Match.Stages[0].Drop
+	}
+	lokiRule := rules[prodOptions.LokiContainer]
+	require.NotNil(t, lokiRule, "no rule for Loki's container")
+	re := regexp.MustCompile(lokiRule.Expression)
+	for _, l := range drop {
+		require.True(t, re.MatchString(l), "Loki's refused-push line is shipped back:\n%s", l)
+	}
+	for _, l := range keep {
+		require.False(t, re.MatchString(l), "Loki's line is dropped:\n%s", l)
+	}
+	require.Equal(t, "loki_push_refused", lokiRule.DropReason)
+
+	alloyRule := rules[prodOptions.AlloyContainer]
+	require.NotNil(t, alloyRule, "no rule for Alloy's container")
+	re = regexp.MustCompile(alloyRule.Expression)
+	// The line Alloy logs when it gives up a batch (message from
+	// internal/component/common/loki/client/shards.go, logfmt as Alloy
+	// prints it), and lines it must keep.
+	require.True(t, re.MatchString(`ts=2026-11-30T08:00:00Z level=error msg="final error sending batch, no retries left, dropping data" component_path=/ component_id=loki.write.loki component=client host=koprogo-mon-loki:3100 status=400 tenant="" error="server returned HTTP status 400 Bad Request (400): entry too far behind"`))
+	require.False(t, re.MatchString(`ts=2026-11-30T08:00:00Z level=info msg="tail routine: started" component_path=/ component_id=loki.source.docker.containers`))
+	require.False(t, re.MatchString(`ts=2026-11-30T08:00:00Z level=error msg="failed to read journal" component_id=loki.source.journal.journal`))
+}
+
+// TestTruncationIsVisible: lines are cut to Loki's limit before they leave
+// Alloy, with Loki's marker, the suffix counted within the limit.
+func TestTruncationIsVisible(t *testing.T) {
+	var rules []truncateRule
+	for _, st := range stages(t) {
+		if st.Truncate != nil {
+			rules = append(rules, st.Truncate.Rules...)
+		}
+	}
+	require.Len(t, rules, 1)
+	limit, err := units.ParseBase2Bytes(rules[0].Limit)
+	require.NoError(t, err)
+	require.EqualValues(t, lokiconfig.MaxLineSize, limit)
+	require.Equal(t, lokiconfig.TruncatedSuffix, rules[0].Suffix)
+	require.Empty(t, rules[0].Sources, "the line itself is truncated")
+	// Truncation comes after the feedback rules: a dropped line is not cut.
+	last := stages(t)[len(stages(t))-1]
+	require.NotNil(t, last.Truncate)
 }
 
 func TestDeterministic(t *testing.T) {

@@ -6,7 +6,7 @@ import "time"
 // documents them (https://grafana.com/docs/alloy/latest/reference/components/,
 // pages discovery.docker, discovery.relabel, loki.source.docker,
 // local.file_match, loki.source.file, loki.relabel, loki.source.journal,
-// loki.write), in Alloy's struct-tag form. Alloy's own evaluator (syntax/vm)
+// loki.process, loki.write), in Alloy's struct-tag form. Alloy's own evaluator (syntax/vm)
 // decodes each rendered component body into these: it refuses an argument or
 // block that is not listed, a required one that is missing, and a value of
 // the wrong type (a duration that does not parse, a string for a bool...).
@@ -74,13 +74,64 @@ type lokiSourceJournal struct {
 	RelabelRules any               `alloy:"relabel_rules,attr,optional"`
 }
 
+type basicAuth struct {
+	Username     string `alloy:"username,attr,optional"`
+	Password     string `alloy:"password,attr,optional"`
+	PasswordFile string `alloy:"password_file,attr,optional"`
+}
+
 type lokiWriteEndpoint struct {
-	Name          string            `alloy:"name,attr,optional"`
-	URL           string            `alloy:"url,attr"`
-	BatchWait     time.Duration     `alloy:"batch_wait,attr,optional"`
-	BatchSize     string            `alloy:"batch_size,attr,optional"`
-	RemoteTimeout time.Duration     `alloy:"remote_timeout,attr,optional"`
-	Headers       map[string]string `alloy:"headers,attr,optional"`
+	Name            string            `alloy:"name,attr,optional"`
+	URL             string            `alloy:"url,attr"`
+	BatchWait       time.Duration     `alloy:"batch_wait,attr,optional"`
+	BatchSize       string            `alloy:"batch_size,attr,optional"`
+	RemoteTimeout   time.Duration     `alloy:"remote_timeout,attr,optional"`
+	Headers         map[string]string `alloy:"headers,attr,optional"`
+	TenantID        string            `alloy:"tenant_id,attr,optional"`
+	BearerTokenFile string            `alloy:"bearer_token_file,attr,optional"`
+	BasicAuth       *basicAuth        `alloy:"basic_auth,block,optional"`
+}
+
+// loki.process: stages are an enum of blocks (stage.match, stage.drop,
+// stage.truncate, ...), in order.
+type stage struct {
+	Match    *matchStage    `alloy:"match,block,optional"`
+	Drop     *dropStage     `alloy:"drop,block,optional"`
+	Truncate *truncateStage `alloy:"truncate,block,optional"`
+}
+
+type matchStage struct {
+	Selector     string  `alloy:"selector,attr"`
+	Stages       []stage `alloy:"stage,enum,optional"`
+	Action       string  `alloy:"action,attr,optional"`
+	PipelineName string  `alloy:"pipeline_name,attr,optional"`
+	DropReason   string  `alloy:"drop_counter_reason,attr,optional"`
+}
+
+type dropStage struct {
+	DropReason string        `alloy:"drop_counter_reason,attr,optional"`
+	Source     string        `alloy:"source,attr,optional"`
+	Value      string        `alloy:"value,attr,optional"`
+	Separator  string        `alloy:"separator,attr,optional"`
+	Expression string        `alloy:"expression,attr,optional"`
+	OlderThan  time.Duration `alloy:"older_than,attr,optional"`
+	LongerThan string        `alloy:"longer_than,attr,optional"`
+}
+
+type truncateStage struct {
+	Rules []truncateRule `alloy:"rule,block"`
+}
+
+type truncateRule struct {
+	Limit      string   `alloy:"limit,attr"`
+	Suffix     string   `alloy:"suffix,attr,optional"`
+	Sources    []string `alloy:"sources,attr,optional"`
+	SourceType string   `alloy:"source_type,attr,optional"`
+}
+
+type lokiProcess struct {
+	ForwardTo []any   `alloy:"forward_to,attr"`
+	Stages    []stage `alloy:"stage,enum,optional"`
 }
 
 type lokiWrite struct {
@@ -102,5 +153,6 @@ var components = map[string]struct {
 	"loki.source.file":    {func() any { return &lokiSourceFile{} }, nil},
 	"loki.relabel":        {func() any { return &lokiRelabel{} }, []string{"receiver", "rules"}},
 	"loki.source.journal": {func() any { return &lokiSourceJournal{} }, nil},
+	"loki.process":        {func() any { return &lokiProcess{} }, []string{"receiver"}},
 	"loki.write":          {func() any { return &lokiWrite{} }, []string{"receiver"}},
 }

@@ -20,7 +20,6 @@ import (
 	"github.com/koprogo/koprogo-monitoring/config"
 	"github.com/koprogo/koprogo-monitoring/internal/testkit"
 	"github.com/koprogo/koprogo-monitoring/internal/testkit/stacks"
-	"github.com/koprogo/koprogo-monitoring/topology"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -39,7 +38,7 @@ func stackSettings(t *testing.T, values map[string]string) config.Settings {
 func options(t *testing.T, values map[string]string) Options {
 	t.Helper()
 	s := stackSettings(t, values)
-	return For(s.Email, s.DeadMansSwitchURL.IsSet(), topology.Production(s.NamePrefix, s.App.Scrape).Files)
+	return For(s.Email, s.DeadMansSwitchURL.IsSet(), s.Layout().Files)
 }
 
 // variants are the configurations worth rendering: production with every

@@ -129,4 +129,3 @@ func TestInhibitionTiming(t *testing.T) {
 		}
 	}
 }
-

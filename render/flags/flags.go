@@ -18,6 +18,14 @@ type PrometheusOptions struct {
 	ExternalURL   string // "" = derived by Prometheus from the listen address
 	RetentionTime config.Duration
 	RetentionSize config.ByteSize
+	// WebConfigFile is the exporter-toolkit web config (basic auth users,
+	// render/webconfig); "" = none, every endpoint open to whoever reaches
+	// the port.
+	WebConfigFile string
+	// RemoteWriteReceiver accepts samples on /api/v1/write, from agent
+	// hosts. Only with a WebConfigFile: an open receiver lets anyone who
+	// reaches it write series.
+	RemoteWriteReceiver bool
 }
 
 // Prometheus returns the prometheus arguments. --web.enable-lifecycle is not
@@ -33,6 +41,12 @@ func Prometheus(o PrometheusOptions) []string {
 	}
 	if o.ExternalURL != "" {
 		args = append(args, "--web.external-url="+o.ExternalURL)
+	}
+	if o.WebConfigFile != "" {
+		args = append(args, "--web.config.file="+o.WebConfigFile)
+	}
+	if o.RemoteWriteReceiver {
+		args = append(args, "--web.enable-remote-write-receiver")
 	}
 	return args
 }
@@ -63,6 +77,27 @@ func Prometheus(o PrometheusOptions) []string {
 // --auto-gomaxprocs honours a GOMAXPROCS that is already set.
 func PrometheusEnv() []string {
 	return []string{"GOGC=25", "GOMAXPROCS=1"}
+}
+
+// PrometheusAgentOptions are the paths and address of an agent host's
+// Prometheus.
+type PrometheusAgentOptions struct {
+	ConfigFile    string
+	StoragePath   string // the write-ahead log of samples not yet sent
+	ListenAddress string // host:port (its own /metrics, scraped by itself)
+}
+
+// PrometheusAgent returns the arguments of `prometheus --agent`: no TSDB,
+// so no retention flags (Prometheus refuses server-only flags in agent
+// mode); the WAL keeps what the central receiver has not acknowledged, and
+// is truncated once it has.
+func PrometheusAgent(o PrometheusAgentOptions) []string {
+	return []string{
+		"--agent",
+		"--config.file=" + o.ConfigFile,
+		"--storage.agent.path=" + o.StoragePath,
+		"--web.listen-address=" + o.ListenAddress,
+	}
 }
 
 // AlertmanagerOptions are the paths and addresses Alertmanager needs.

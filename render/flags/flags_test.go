@@ -1,8 +1,10 @@
 package flags
 
 import (
+	"errors"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -37,6 +39,73 @@ func TestPrometheusFlagsAcceptedByPrometheus(t *testing.T) {
 		ConfigFile: "/etc/prometheus/prometheus.yml", StoragePath: "/prometheus", ListenAddress: ":9090",
 		ExternalURL: "http://localhost:9090/", RetentionTime: config.Duration(30 * 24 * time.Hour), RetentionSize: config.ByteSize(8 << 30),
 	}))
+}
+
+func centralWithReceiver() PrometheusOptions {
+	return PrometheusOptions{
+		ConfigFile: "/nonexistent/prometheus.yml", StoragePath: "/prometheus", ListenAddress: ":9090",
+		RetentionTime: config.Duration(30 * 24 * time.Hour), RetentionSize: config.ByteSize(8 << 30),
+		WebConfigFile: "/etc/prometheus/web.yml", RemoteWriteReceiver: true,
+	}
+}
+
+func agentOptions() PrometheusAgentOptions {
+	return PrometheusAgentOptions{ConfigFile: "/nonexistent/prometheus.yml", StoragePath: "/prometheus", ListenAddress: ":9090"}
+}
+
+// TestPrometheusReceiverFlagsAcceptedByPrometheus: the central Prometheus's
+// web config and remote-write receiver flags, by name, and only when set.
+func TestPrometheusReceiverFlagsAcceptedByPrometheus(t *testing.T) {
+	bin := testkit.Tool(t, "prometheus")
+	args := Prometheus(centralWithReceiver())
+	acceptsFlags(t, bin, args)
+	for _, want := range []string{"--web.config.file=/etc/prometheus/web.yml", "--web.enable-remote-write-receiver"} {
+		if !slices.Contains(args, want) {
+			t.Errorf("Prometheus() = %q, missing %s", args, want)
+		}
+	}
+	for _, a := range Prometheus(PrometheusOptions{}) {
+		if strings.HasPrefix(a, "--web.config.file") || strings.HasPrefix(a, "--web.enable-remote-write-receiver") {
+			t.Errorf("Prometheus() without a web config or receiver passes %s", a)
+		}
+	}
+}
+
+func TestPrometheusAgentFlagsAcceptedByPrometheus(t *testing.T) {
+	acceptsFlags(t, testkit.Tool(t, "prometheus"), PrometheusAgent(agentOptions()))
+}
+
+// modeCheck runs prometheus with args and a configuration file that does not
+// exist. Prometheus checks that no flag belongs to the other mode (exit 3)
+// before it loads the configuration (exit 2), so exit 2 proves the flags fit
+// the mode the arguments select. It returns the exit code and the output.
+func modeCheck(t *testing.T, args []string) (int, string) {
+	t.Helper()
+	out, err := exec.Command(testkit.Tool(t, "prometheus"), args...).CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) {
+		t.Fatalf("prometheus %q: want an exit on the missing configuration file, got %v\n%s", args, err, firstLines(string(out), 5))
+	}
+	return exit.ExitCode(), string(out)
+}
+
+// TestFlagsFitTheirMode: agent flags include no server-only flag (retention,
+// TSDB path, web config of the server), server flags no agent-only flag.
+func TestFlagsFitTheirMode(t *testing.T) {
+	for name, args := range map[string][]string{
+		"agent":  PrometheusAgent(agentOptions()),
+		"server": Prometheus(centralWithReceiver()),
+	} {
+		code, out := modeCheck(t, args)
+		if code != 2 || !strings.Contains(out, "Error loading config") {
+			t.Errorf("%s flags %q: exit %d, want 2 at the configuration load:\n%s", name, args, code, firstLines(out, 5))
+		}
+	}
+	// The check can fail: a retention flag is refused in agent mode.
+	args := append(PrometheusAgent(agentOptions()), "--storage.tsdb.retention.time=15d")
+	if code, out := modeCheck(t, args); code != 3 || !strings.Contains(out, "can not be used in agent mode") {
+		t.Errorf("agent flags plus a retention flag: exit %d, want 3 (server-only flag refused):\n%s", code, firstLines(out, 5))
+	}
 }
 
 func TestAlertmanagerFlagsAcceptedByAlertmanager(t *testing.T) {

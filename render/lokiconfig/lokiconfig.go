@@ -25,6 +25,40 @@ const SchemaFrom = "2024-04-01"
 // itself talks to it, in single-binary mode).
 const GRPCPort = 9095
 
+// Push limits, derived here and nowhere else. Measured on the real Loki
+// 3.7.3 with this configuration (docs/verification.md): in single-binary
+// mode one gRPC server carries the distributor's push to the ingester as
+// uncompressed protobuf, at most 3.7 times the push's decompressed body
+// (46 bytes of framing per entry against 10-19 in the client's protobuf),
+// and refuses a larger message with a 500; the ingestion limiter counts only
+// line bytes. So the push body is capped, and the gRPC limit sized from the
+// cap: every push within it is answered 204 (stored) or 429 (rate limited,
+// retried by Alloy), never refused by the transport.
+const (
+	// AlloyBatchSize is the largest push Alloy's loki.write sends (its
+	// default, set explicitly by render/alloyconfig).
+	AlloyBatchSize = 1 << 20
+	// PushBodyLimit is the largest push body Loki accepts, compressed (413
+	// above) and decompressed (400 above): four batches, and below the
+	// ingestion burst.
+	PushBodyLimit = 4 * AlloyBatchSize
+	// GRPCMessageLimit is the gRPC server's message limit, both ways: four
+	// push bodies (above 3.7). It also bounds a query's ingester batch
+	// (128 entries), so a query over many lines near MaxLineSize fails
+	// cleanly rather than taking hundreds of MB.
+	GRPCMessageLimit = 4 * PushBodyLimit
+	// IngestionRateMB and IngestionBurstMB: a small VPS produces well under
+	// 1 MB/s of logs; these stop a runaway container from filling the disk
+	// or Loki's memory while leaving room for the burst after an Alloy
+	// restart.
+	IngestionRateMB  = 4
+	IngestionBurstMB = 8
+	// MaxLineSize is the longest line stored; longer ones are cut to it,
+	// ending with TruncatedSuffix (within the limit).
+	MaxLineSize     = 256 << 10
+	TruncatedSuffix = "[truncated]"
+)
+
 // Options is everything loki.yaml depends on.
 type Options struct {
 	HTTPPort      int    // listen port of the HTTP API (pushes, queries, /ready)
@@ -39,6 +73,7 @@ type file struct {
 	Common           common           `yaml:"common"`
 	SchemaConfig     schemaConfig     `yaml:"schema_config"`
 	Compactor        compactor        `yaml:"compactor"`
+	Distributor      distributor      `yaml:"distributor"`
 	LimitsConfig     limitsConfig     `yaml:"limits_config"`
 	Querier          querier          `yaml:"querier"`
 	QueryRange       queryRange       `yaml:"query_range"`
@@ -47,9 +82,16 @@ type file struct {
 }
 
 type server struct {
-	HTTPListenPort int    `yaml:"http_listen_port"`
-	GRPCListenPort int    `yaml:"grpc_listen_port"`
-	LogLevel       string `yaml:"log_level"`
+	HTTPListenPort           int    `yaml:"http_listen_port"`
+	GRPCListenPort           int    `yaml:"grpc_listen_port"`
+	LogLevel                 string `yaml:"log_level"`
+	GRPCServerMaxRecvMsgSize int    `yaml:"grpc_server_max_recv_msg_size"`
+	GRPCServerMaxSendMsgSize int    `yaml:"grpc_server_max_send_msg_size"`
+}
+
+type distributor struct {
+	MaxRecvMsgSize      int `yaml:"max_recv_msg_size"`
+	MaxDecompressedSize int `yaml:"max_decompressed_size"`
 }
 
 type common struct {
@@ -108,6 +150,7 @@ type limitsConfig struct {
 	MaxGlobalStreamsPerUser int     `yaml:"max_global_streams_per_user"`
 	MaxLineSize             string  `yaml:"max_line_size"`
 	MaxLineSizeTruncate     bool    `yaml:"max_line_size_truncate"`
+	TruncateIdentifier      string  `yaml:"max_line_size_truncate_identifier"`
 }
 
 type querier struct {
@@ -157,9 +200,13 @@ func Render(o Options) ([]byte, error) {
 			HTTPListenPort: o.HTTPPort,
 			GRPCListenPort: GRPCPort,
 			// Alloy ships Loki's own container logs back into Loki: keep
-			// that loop quiet.
-			LogLevel: "warn",
+			// that loop quiet (its refused-push lines are also dropped by
+			// Alloy, see render/alloyconfig).
+			LogLevel:                 "warn",
+			GRPCServerMaxRecvMsgSize: GRPCMessageLimit,
+			GRPCServerMaxSendMsgSize: GRPCMessageLimit,
 		},
+		Distributor: distributor{MaxRecvMsgSize: PushBodyLimit, MaxDecompressedSize: PushBodyLimit},
 		Common: common{
 			PathPrefix:        o.DataDir,
 			InstanceAddr:      "127.0.0.1",
@@ -184,23 +231,24 @@ func Render(o Options) ([]byte, error) {
 			RetentionPeriod: retention,
 			// Lines older than the retention would be deleted at the next
 			// compaction anyway; refuse them at the door.
-			RejectOldSamples:       true,
-			RejectOldSamplesMaxAge: retention,
-			MaxQueryLookback:       retention,
-			// A small VPS produces well under 1 MB/s of logs; these stop a
-			// runaway container from filling the disk or Loki's memory while
-			// leaving room for the burst after an Alloy restart.
-			IngestionRateMB:         4,
-			IngestionBurstSizeMB:    8,
+			RejectOldSamples:        true,
+			RejectOldSamplesMaxAge:  retention,
+			MaxQueryLookback:        retention,
+			IngestionRateMB:         IngestionRateMB,
+			IngestionBurstSizeMB:    IngestionBurstMB,
 			PerStreamRateLimit:      "3MB",
 			PerStreamRateLimitBurst: "10MB",
 			// Labels are low-cardinality (container, unit, stream, ...):
 			// a few hundred streams at most on one host.
 			MaxGlobalStreamsPerUser: 2000,
 			// Keep the head of an oversized line (a stack trace, a dump)
-			// instead of dropping the whole line.
-			MaxLineSize:         "256KB",
+			// instead of dropping the whole line, and say it was cut.
+			// Alloy already cuts to the same size with the same suffix, so
+			// this is a backstop for other clients.
+			// Loki reads KB as 1024 bytes (its datasize package).
+			MaxLineSize:         strconv.Itoa(MaxLineSize>>10) + "KB",
 			MaxLineSizeTruncate: true,
+			TruncateIdentifier:  TruncatedSuffix,
 		},
 		// Two cores: more concurrent queries would only queue on the CPU
 		// and multiply memory.

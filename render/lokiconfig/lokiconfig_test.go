@@ -9,6 +9,7 @@ package lokiconfig
 import (
 	"flag"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -25,7 +26,9 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 const golden = "testdata/loki.prod.golden.yaml"
 
 // documented lists, as dotted paths, the keys of the Loki 3.x configuration
-// reference that this project may use. Source: "Grafana Loki configuration
+// reference that this project may use (every one also accepted by the real
+// Loki 3.7.3's -verify-config in a session run, docs/verification.md).
+// Source: "Grafana Loki configuration
 // parameters", https://grafana.com/docs/loki/latest/configure/ (generated
 // from docs/sources/shared/configuration.md in grafana/loki): top-level keys
 // `target`, `auth_enabled`; blocks `server`, `common`, `schema_config` /
@@ -38,6 +41,10 @@ var documented = map[string]bool{
 	"server.http_listen_port":                                          true,
 	"server.grpc_listen_port":                                          true,
 	"server.log_level":                                                 true,
+	"server.grpc_server_max_recv_msg_size":                             true,
+	"server.grpc_server_max_send_msg_size":                             true,
+	"distributor.max_recv_msg_size":                                    true,
+	"distributor.max_decompressed_size":                                true,
 	"common.path_prefix":                                               true,
 	"common.instance_addr":                                             true,
 	"common.replication_factor":                                        true,
@@ -66,6 +73,7 @@ var documented = map[string]bool{
 	"limits_config.max_global_streams_per_user":                        true,
 	"limits_config.max_line_size":                                      true,
 	"limits_config.max_line_size_truncate":                             true,
+	"limits_config.max_line_size_truncate_identifier":                  true,
 	"querier.max_concurrent":                                           true,
 	"query_range.cache_results":                                        true,
 	"query_range.results_cache.cache.embedded_cache.enabled":           true,
@@ -218,4 +226,29 @@ func TestDeterministic(t *testing.T) {
 func TestGolden(t *testing.T) {
 	out := render(t, options(7))
 	testkit.Golden(t, golden, out, *update)
+}
+
+// TestPushLimitsAgree: the limits a push meets agree, so a push the
+// ingestion limits accept is never refused by the transport (the relations
+// measured on the real Loki 3.7.3: docs/verification.md).
+func TestPushLimitsAgree(t *testing.T) {
+	m := parsed(t, render(t, options(7)))
+	body := get(t, m, "distributor.max_recv_msg_size").(int)
+	require.Equal(t, body, get(t, m, "distributor.max_decompressed_size"), "compressed and decompressed bodies share one cap")
+	grpcRecv := get(t, m, "server.grpc_server_max_recv_msg_size").(int)
+	require.Equal(t, grpcRecv, get(t, m, "server.grpc_server_max_send_msg_size"))
+	burst := int(get(t, m, "limits_config.ingestion_burst_size_mb").(int)) << 20
+	// A push within the body cap is within the burst: the limiter answers
+	// 429 (Alloy retries), not the transport 500.
+	require.Less(t, body, burst, "push body cap must stay under the ingestion burst")
+	// Its gRPC message, at most 3.7 x the decompressed body plus per-stream
+	// framing, fits the gRPC limit.
+	require.GreaterOrEqual(t, float64(grpcRecv), 3.7*float64(body)+(1<<20), "gRPC limit too small for the largest push")
+	// Alloy's batches fit the cap with room for four.
+	require.Equal(t, 4*AlloyBatchSize, body)
+	// Truncation is visible and fits: the suffix is inside the limit.
+	require.Equal(t, TruncatedSuffix, get(t, m, "limits_config.max_line_size_truncate_identifier"))
+	require.Equal(t, true, get(t, m, "limits_config.max_line_size_truncate"))
+	require.Equal(t, strconv.Itoa(MaxLineSize/1024)+"KB", get(t, m, "limits_config.max_line_size"))
+	require.Less(t, len(TruncatedSuffix), MaxLineSize)
 }

@@ -30,12 +30,17 @@ const golden = "testdata/prometheus.prod.golden.yml"
 func prodLayout(t *testing.T) topology.Layout {
 	t.Helper()
 	s := stacks.Minimal().Parse(t, "prod")
-	return topology.Production(s.NamePrefix, s.App.Scrape)
+	return s.Layout()
 }
 
 func render(t *testing.T, stack string, l topology.Layout) []byte {
 	t.Helper()
-	out, err := Render(stack, l)
+	return renderOpts(t, Options{Stack: stack, Host: "vps-1", Layout: l})
+}
+
+func renderOpts(t *testing.T, o Options) []byte {
+	t.Helper()
+	out, err := Render(o)
 	require.NoError(t, err)
 	return out
 }
@@ -97,7 +102,7 @@ func TestEveryJobInOrderWithItsTarget(t *testing.T) {
 func TestMissingTargetIsAnError(t *testing.T) {
 	l := prodLayout(t)
 	delete(l.Targets, services.Traefik)
-	_, err := Render("prod", l)
+	_, err := Render(Options{Stack: "prod", Host: "vps-1", Layout: l})
 	require.ErrorContains(t, err, "traefik")
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/url"
+	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -17,6 +18,8 @@ import (
 	"github.com/prometheus/prometheus/model/rulefmt"
 	"github.com/prometheus/prometheus/promql/parser"
 
+	"github.com/koprogo/koprogo-monitoring/dashboards"
+	"github.com/koprogo/koprogo-monitoring/internal/testkit/queries"
 	"github.com/koprogo/koprogo-monitoring/services"
 	"github.com/koprogo/koprogo-monitoring/tests/live/stack"
 )
@@ -58,6 +61,7 @@ func TestLive(t *testing.T) {
 	}
 	t.Run("rules", func(t *testing.T) { checkRules(ctx, t, st, groups) })
 	t.Run("retention", func(t *testing.T) { checkRetention(ctx, t, st) })
+	t.Run("host network panels", func(t *testing.T) { checkHostNetworkPanels(ctx, t, st) })
 	t.Run("alertmanager alone", func(t *testing.T) { checkNoCluster(ctx, t, st) })
 	t.Run("metric names", func(t *testing.T) { checkMetricNames(ctx, t, st, groups) })
 	t.Run("watchdog", func(t *testing.T) { checkWatchdog(ctx, t, st, groups, am) })
@@ -403,5 +407,69 @@ func checkNoCluster(ctx context.Context, t *testing.T, st *stack.Stack) {
 	}
 	if status.Cluster.Status != "disabled" || len(status.Cluster.Peers) != 0 {
 		t.Errorf("Alertmanager cluster status %q with %d peers, want disabled and none", status.Cluster.Status, len(status.Cluster.Peers))
+	}
+}
+
+// checkHostNetworkPanels: the overview's network panel, queried on the live
+// Prometheus, returns the interfaces of this host as node_exporter reads
+// them (here it runs on the host, as the deployed one does in the host's
+// network namespace): at least one, and only real ones of this machine.
+func checkHostNetworkPanels(ctx context.Context, t *testing.T, st *stack.Stack) {
+	raw, err := os.ReadFile("/proc/net/dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	host := map[string]bool{}
+	for _, line := range strings.Split(string(raw), "\n")[2:] {
+		if name, _, ok := strings.Cut(strings.TrimSpace(line), ":"); ok {
+			host[name] = true
+		}
+	}
+	qs, err := queries.All(st.Settings.Alerts.Thresholds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, q := range qs {
+		if q.Dashboard != dashboards.OverviewUID || q.Panel != "Network" {
+			continue
+		}
+		n++
+		expr, err := queries.Substitute(q.Expr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var resp struct {
+			Data struct {
+				Result []struct {
+					Metric map[string]string `json:"metric"`
+				} `json:"result"`
+			} `json:"data"`
+		}
+		deadline := time.Now().Add(2 * time.Minute) // a rate needs two scrapes
+		for {
+			if err := stack.GetJSON(ctx, st.PromURL+"/api/v1/query?query="+url.QueryEscape(expr), &resp); err != nil {
+				t.Fatal(err)
+			}
+			if len(resp.Data.Result) > 0 || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(5 * time.Second)
+		}
+		if len(resp.Data.Result) == 0 {
+			t.Errorf("network panel query %s returns no interface", q.RefID)
+		}
+		for _, r := range resp.Data.Result {
+			dev := r.Metric["device"]
+			if !host[dev] {
+				t.Errorf("network panel shows device %q, not an interface of this host", dev)
+			}
+			if dev == "lo" || strings.HasPrefix(dev, "veth") || strings.HasPrefix(dev, "docker") || strings.HasPrefix(dev, "br-") {
+				t.Errorf("network panel shows %q, which it should leave out", dev)
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("the overview has no Network panel query")
 	}
 }

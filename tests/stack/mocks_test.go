@@ -9,6 +9,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"golang.org/x/crypto/bcrypt"
 )
 
 // Mock outputs of the resources whose outputs the program reads.
@@ -46,6 +47,7 @@ type registered struct {
 	protect   bool
 	retain    bool
 	dbr       bool
+	replaceOn []string
 }
 
 // dependsOn reports whether r depends on the resource target.
@@ -66,13 +68,14 @@ type mocks struct {
 func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
 	rpc := args.RegisterRPC
 	r := &registered{
-		typ:     args.TypeToken,
-		name:    args.Name,
-		parent:  resource.URN(rpc.GetParent()),
-		inputs:  args.Inputs,
-		protect: rpc.GetProtect(),
-		retain:  rpc.GetRetainOnDelete(),
-		dbr:     rpc.GetDeleteBeforeReplace(),
+		typ:       args.TypeToken,
+		name:      args.Name,
+		parent:    resource.URN(rpc.GetParent()),
+		inputs:    args.Inputs,
+		protect:   rpc.GetProtect(),
+		retain:    rpc.GetRetainOnDelete(),
+		dbr:       rpc.GetDeleteBeforeReplace(),
+		replaceOn: rpc.GetReplaceOnChanges(),
 	}
 	for _, d := range rpc.GetDependencies() {
 		r.deps = append(r.deps, resource.URN(d))
@@ -88,6 +91,13 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		outs["repoDigest"] = resource.NewStringProperty(strings.Split(name, ":")[0] + "@" + fakeImageID(name))
 	case typeRandomPassword:
 		outs["result"] = resource.MakeSecret(resource.NewStringProperty(generated(args.Name)))
+		// A real bcrypt hash of the result, as pulumi-random computes it
+		// (at the lowest cost, for speed).
+		h, err := bcrypt.GenerateFromPassword([]byte(generated(args.Name)), bcrypt.MinCost)
+		if err != nil {
+			return "", nil, err
+		}
+		outs["bcryptHash"] = resource.MakeSecret(resource.NewStringProperty(string(h)))
 	}
 	m.mu.Lock()
 	m.all = append(m.all, r)

@@ -2,6 +2,8 @@ package stack_test
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -79,6 +81,43 @@ func normalisationProblems(name string, inputs resource.PropertyMap) []string {
 	for k, v := range inputs {
 		walk(name+"."+string(k), v)
 	}
+	return append(out, daemonForms(name, inputs)...)
+}
+
+// daemonForms: values the Docker daemon rewrites when it stores a container
+// (seen on Docker 20.10 in the session lab, docs/verification.md), which the
+// provider reads back verbatim as a change that replaces the container.
+func daemonForms(name string, inputs resource.PropertyMap) []string {
+	var out []string
+	strs := func(k resource.PropertyKey, from resource.PropertyMap) []string {
+		var ss []string
+		if v, ok := from[k]; ok && v.IsArray() {
+			for _, e := range v.ArrayValue() {
+				if e.IsString() {
+					ss = append(ss, e.StringValue())
+				}
+			}
+		}
+		return ss
+	}
+	if c, ok := inputs["capabilities"]; ok && c.IsObject() {
+		for _, k := range []resource.PropertyKey{"adds", "drops"} {
+			for _, cp := range strs(k, c.ObjectValue()) {
+				if cp != "ALL" && (!strings.HasPrefix(cp, "CAP_") || strings.ToUpper(cp) != cp) {
+					out = append(out, fmt.Sprintf("%s.capabilities.%s %q: write %q, the form the daemon stores", name, k, cp, "CAP_"+strings.TrimPrefix(strings.ToUpper(cp), "CAP_")))
+				}
+			}
+		}
+	}
+	opts := strs("securityOpts", inputs)
+	for _, o := range opts {
+		if i, j := strings.Index(o, ":"), strings.Index(o, "="); i >= 0 && (j < 0 || i < j) {
+			out = append(out, fmt.Sprintf("%s.securityOpts %q: use key=value (the colon form is deprecated)", name, o))
+		}
+	}
+	if pm, ok := inputs["pidMode"]; ok && pm.IsString() && pm.StringValue() == "host" && !slices.ContainsFunc(opts, func(o string) bool { return strings.HasPrefix(o, "label=") }) {
+		out = append(out, name+".securityOpts has no label= option: with pidMode host the daemon adds label=disable, read back as a change")
+	}
 	return out
 }
 
@@ -98,6 +137,14 @@ func TestNormalisationChecksCatchEachClass(t *testing.T) {
 		"start period in s":     with("healthcheck", resource.NewObjectProperty(resource.PropertyMap{"startPeriod": resource.NewStringProperty("120s")})),
 		"empty capabilities":    with("capabilities", resource.NewObjectProperty(resource.PropertyMap{})),
 		"memorySwap left unset": func() resource.PropertyMap { m := good.Copy(); delete(m, "memorySwap"); return m }(),
+		"capability without CAP_": with("capabilities", resource.NewObjectProperty(resource.PropertyMap{
+			"adds": resource.NewArrayProperty([]resource.PropertyValue{resource.NewStringProperty("SYSLOG")})})),
+		"security option with a colon": with("securityOpts", resource.NewArrayProperty([]resource.PropertyValue{resource.NewStringProperty("no-new-privileges:true")})),
+		"host PID without a label option": func() resource.PropertyMap {
+			m := with("pidMode", resource.NewStringProperty("host"))
+			m["securityOpts"] = resource.NewArrayProperty([]resource.PropertyValue{resource.NewStringProperty("no-new-privileges=true")})
+			return m
+		}(),
 	} {
 		if p := normalisationProblems("c", in); len(p) == 0 {
 			t.Errorf("%s passed the check", name)

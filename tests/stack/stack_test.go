@@ -4,6 +4,7 @@ package stack_test
 
 import (
 	"fmt"
+	"net"
 	"reflect"
 	"slices"
 	"strconv"
@@ -49,7 +50,7 @@ func build(t *testing.T, stack string) built {
 func buildFrom(t *testing.T, stack string, s config.Settings) built {
 	t.Helper()
 	m := &mocks{}
-	b := built{m: m, s: s, sec: stacks.SecretsFor(stack), layout: topology.Production(s.NamePrefix, s.App.Scrape)}
+	b := built{m: m, s: s, sec: stacks.SecretsFor(stack), layout: s.Layout()}
 	// RunErr does not wait for applies nothing depends on, so the values
 	// are handed over through channels.
 	tunnel, password := make(chan string, 1), make(chan string, 1)
@@ -184,18 +185,22 @@ func TestContainerSettings(t *testing.T) {
 				t.Errorf("%s container name = %q", svc, got)
 			}
 			ports := arr(t, in["ports"])
-			if len(ports) != 1 {
-				t.Fatalf("%s: %d port bindings, want 1", svc, len(ports))
-			}
-			p := obj(t, ports[0])
-			if ip, _ := plain(p["ip"]); ip != "127.0.0.1" {
-				t.Errorf("%s binds %q, want 127.0.0.1", svc, ip)
-			}
-			if ext := p["external"].NumberValue(); int(ext) != int(cfg.HostPort) {
-				t.Errorf("%s host port = %v, want %d", svc, ext, cfg.HostPort)
-			}
-			if in := int(p["internal"].NumberValue()); in != row.Port {
-				t.Errorf("%s container port = %d, want %d", svc, in, row.Port)
+			if row.HostNetwork {
+				checkHostNetwork(t, b, row, in)
+			} else {
+				if len(ports) != 1 {
+					t.Fatalf("%s: %d port bindings, want 1", svc, len(ports))
+				}
+				p := obj(t, ports[0])
+				if ip, _ := plain(p["ip"]); ip != "127.0.0.1" {
+					t.Errorf("%s binds %q, want 127.0.0.1", svc, ip)
+				}
+				if ext := p["external"].NumberValue(); int(ext) != int(cfg.HostPort) {
+					t.Errorf("%s host port = %v, want %d", svc, ext, cfg.HostPort)
+				}
+				if in := int(p["internal"].NumberValue()); in != row.Port {
+					t.Errorf("%s container port = %d, want %d", svc, in, row.Port)
+				}
 			}
 			mem := int(in["memory"].NumberValue())
 			if mem <= 0 || mem != cfg.MemoryMB {
@@ -210,8 +215,12 @@ func TestContainerSettings(t *testing.T) {
 				t.Errorf("%s restart = %q", svc, r)
 			}
 			hc := obj(t, in["healthcheck"])
-			if tests := strs(t, hc["tests"]); strings.Join(tests, " ") != strings.Join(row.Health.Command(row.Port), " ") {
-				t.Errorf("%s healthcheck = %q, want the table's probe on port %d", svc, tests, row.Port)
+			probe := row.Health.Command(row.Port)
+			if row.HostNetwork {
+				probe = row.Health.CommandAt(b.s.StackGateway(), int(cfg.HostPort))
+			}
+			if tests := strs(t, hc["tests"]); strings.Join(tests, " ") != strings.Join(probe, " ") {
+				t.Errorf("%s healthcheck = %q, want the table's probe %q", svc, tests, probe)
 			}
 			if !in["wait"].BoolValue() {
 				t.Errorf("%s: wait is not set", svc)
@@ -223,14 +232,25 @@ func TestContainerSettings(t *testing.T) {
 			if _, ok := lo["max-size"]; !ok {
 				t.Errorf("%s: no log rotation (%v)", svc, lo)
 			}
-			if !contains(strs(t, in["securityOpts"]), "no-new-privileges:true") {
+			if !contains(strs(t, in["securityOpts"]), "no-new-privileges=true") {
 				t.Errorf("%s: no-new-privileges missing", svc)
-			}
-			if mode, _ := plain(in["networkMode"]); mode != "bridge" {
-				t.Errorf("%s networkMode = %q", svc, mode)
 			}
 			if !c.dbr {
 				t.Errorf("%s: fixed name and port but not delete-before-replace", svc)
+			}
+			// Repair, never removal, of a container that is not running
+			// (docs/verification.md, lab round 2).
+			if !contains(c.replaceOn, "networkDatas") {
+				t.Errorf("%s: a container whose start failed would stay down (replaceOnChanges %q)", svc, c.replaceOn)
+			}
+			if mr, ok := in["mustRun"]; !ok || !mr.IsBool() || mr.BoolValue() {
+				t.Errorf("%s: mustRun %v: a refresh (the drift check) would delete a stopped container", svc, mr)
+			}
+			if row.HostNetwork {
+				continue
+			}
+			if mode, _ := plain(in["networkMode"]); mode != "bridge" {
+				t.Errorf("%s networkMode = %q", svc, mode)
 			}
 			var nets []string
 			for _, n := range arr(t, in["networksAdvanced"]) {
@@ -258,6 +278,47 @@ func TestContainerSettings(t *testing.T) {
 				b.s.App.NodeTextfileHostDir, b.layout.Files.NodeTextfileDir, textfileMounted(t, b), ne.inputs["readOnly"])
 		}
 	})
+}
+
+// checkHostNetwork: a host-network service (node_exporter) runs in the
+// host's network namespace, publishes nothing, and listens only on the
+// stack network's gateway, at its host port: where Prometheus scrapes it,
+// and an address the stack's containers reach and the internet does not.
+func checkHostNetwork(t *testing.T, b built, row services.Service, in resource.PropertyMap) {
+	t.Helper()
+	if mode, _ := plain(in["networkMode"]); mode != "host" {
+		t.Errorf("%s networkMode = %q, want host", row.Name, mode)
+	}
+	if p := arr(t, in["ports"]); len(p) != 0 {
+		t.Errorf("%s publishes %d ports from the host's network namespace", row.Name, len(p))
+	}
+	if n := arr(t, in["networksAdvanced"]); len(n) != 0 {
+		t.Errorf("%s joins networks from the host's network namespace", row.Name)
+	}
+	want := net.JoinHostPort(b.s.StackGateway(), strconv.Itoa(int(b.s.Service(row.Name).HostPort)))
+	if addr, ok := flagValue(strs(t, in["command"]), "--web.listen-address"); !ok || addr != want {
+		t.Errorf("%s listens on %q, want the stack network's gateway %s", row.Name, addr, want)
+	}
+	if got := b.layout.Targets[row.Name].Address; got != want {
+		t.Errorf("Prometheus scrapes %s at %s, want %s", row.Name, got, want)
+	}
+	if ip := net.ParseIP(b.s.StackGateway()); ip == nil || !ip.IsPrivate() {
+		t.Errorf("the gateway %s is not a private address", b.s.StackGateway())
+	}
+	network := b.m.find(t, typeNetwork, "network")
+	ipam := arr(t, network.inputs["ipamConfigs"])
+	if len(ipam) != 1 {
+		t.Fatalf("the stack network has %d IPAM configs, want its fixed subnet", len(ipam))
+	}
+	if gw, _ := plain(obj(t, ipam[0])["gateway"]); gw != b.s.StackGateway() {
+		t.Errorf("the stack network's gateway is %q, node_exporter listens on %s", gw, b.s.StackGateway())
+	}
+	// Ordered after the network it takes no input from: its gateway must
+	// exist, and a replaced network's old containers must be gone first
+	// (an upgrade otherwise fails on the container name, lab round 3).
+	if !b.m.find(t, typeContainer, string(row.Name)).dependsOn(network) {
+		t.Errorf("%s does not depend on the stack network whose gateway it listens on", row.Name)
+	}
 }
 
 // textfileMounted: node_exporter mounts the configured host directory,
@@ -378,7 +439,8 @@ func TestUploadsAreTheRenderedFiles(t *testing.T) {
 		}
 		want := map[services.Name]map[string]file{
 			services.Prometheus: {
-				components.PrometheusConfigFile: {must(promconfig.Render(s.Stack, l)), false},
+				// The host label is the name prefix until the caller adds its key.
+				components.PrometheusConfigFile: {must(promconfig.Render(promconfig.Options{Stack: s.Stack, Host: s.HostLabel, Layout: l})), false},
 				rulesFile:                       {must(alerts.RenderRules(s.Alerts)), false},
 			},
 			services.Alertmanager: {
@@ -390,7 +452,11 @@ func TestUploadsAreTheRenderedFiles(t *testing.T) {
 			services.Loki: {components.LokiConfigFile: {must(lokiconfig.Render(lokiconfig.Options{
 				HTTPPort: loki.Port, DataDir: loki.DataDir, RetentionDays: s.Retention.LogDays,
 			})), false}},
-			services.Alloy: {alloyconfig.ConfigPath: {must(alloyconfig.Render(alloyconfig.Options{Stack: s.Stack, LokiPushURL: l.LokiPushURL})), false}},
+			services.Alloy: {alloyconfig.ConfigPath: {must(alloyconfig.Render(alloyconfig.Options{
+				Stack: s.Stack, Host: s.HostLabel, LokiPushURL: l.LokiPushURL,
+				LokiContainer:  services.ContainerName(s.NamePrefix, services.Loki),
+				AlloyContainer: services.ContainerName(s.NamePrefix, services.Alloy),
+			})), false}},
 			services.Grafana: {
 				"/etc/grafana/secrets/bootstrap_admin_password": {generated(generatedBootstrap), true},
 			},

@@ -15,7 +15,7 @@ import (
 // exporters expose is stored. Loaded and re-marshalled through Prometheus'
 // own config package, never edited as text.
 func baselinePromConfig(stackName string, l topology.Layout) ([]byte, error) {
-	prod, err := promconfig.Render(stackName, l)
+	prod, err := promconfig.Render(promconfig.Options{Stack: stackName, Host: HostLabel, Layout: l})
 	if err != nil {
 		return nil, err
 	}

@@ -41,6 +41,9 @@ var NotRunning = map[services.Name]string{
 	services.Cadvisor: "cAdvisor is not built: its main package lives in the separate module github.com/google/cadvisor/cmd, which the module proxy here does not serve (404); and with the deployed --docker_only=true it would export no container series on a machine without a Docker engine",
 }
 
+// HostLabel is the host label of the live stack's series.
+const HostLabel = "live"
+
 // Stack is the running monitoring stack plus the outside world it talks to:
 // a PostgreSQL server, an SMTP listener and the dead-man-switch endpoint.
 type Stack struct {
@@ -151,7 +154,7 @@ func Start(opts Options) (st *Stack, err error) {
 	}
 
 	// Production's layout with loopback addresses and temp paths.
-	prod := topology.Production(st.Settings.NamePrefix, st.Settings.App.Scrape)
+	prod := st.Settings.Layout()
 	l := topology.Layout{Targets: map[services.Name]topology.Target{}}
 	for _, svc := range services.Jobs() {
 		l.Targets[svc] = topology.Target{Address: "127.0.0.1:" + strconv.Itoa(port[svc]), MetricsPath: prod.Targets[svc].MetricsPath}
@@ -175,7 +178,7 @@ func Start(opts Options) (st *Stack, err error) {
 	if opts.Baseline {
 		promYAML, err = baselinePromConfig(st.Settings.Stack, l)
 	} else {
-		promYAML, err = promconfig.Render(st.Settings.Stack, l)
+		promYAML, err = promconfig.Render(promconfig.Options{Stack: st.Settings.Stack, Host: HostLabel, Layout: l})
 	}
 	if err != nil {
 		return st, fmt.Errorf("render prometheus.yml: %w", err)

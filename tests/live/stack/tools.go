@@ -22,18 +22,10 @@ type Tools struct {
 // FindTools resolves the binaries from KOPROGO_TOOLS_BIN. The error says how
 // to fix it: the live test must fail, not skip, when they are missing.
 func FindTools() (Tools, error) {
-	dir := os.Getenv(ToolsEnv)
-	if dir == "" {
+	if os.Getenv(ToolsEnv) == "" {
 		return Tools{}, fmt.Errorf("%s is not set: run `make tools` and then `make test` (which sets it to .cache/bin-current)", ToolsEnv)
 	}
-	path := func(name string) (string, error) {
-		p := filepath.Join(dir, name)
-		st, err := os.Stat(p)
-		if err != nil || st.IsDir() || st.Mode()&0o111 == 0 {
-			return "", fmt.Errorf("%s: no executable %s in %s: run `make tools`", ToolsEnv, name, dir)
-		}
-		return p, nil
-	}
+	path := findTool
 	var t Tools
 	var errs []error
 	for _, b := range []struct {
@@ -50,6 +42,20 @@ func FindTools() (Tools, error) {
 		*b.dst = p
 	}
 	return t, errors.Join(errs...)
+}
+
+// findTool resolves one binary from KOPROGO_TOOLS_BIN.
+func findTool(name string) (string, error) {
+	dir := os.Getenv(ToolsEnv)
+	if dir == "" {
+		return "", fmt.Errorf("%s is not set: run `make tools` and then `make test` (which sets it to .cache/bin-current)", ToolsEnv)
+	}
+	p := filepath.Join(dir, name)
+	st, err := os.Stat(p)
+	if err != nil || st.IsDir() || st.Mode()&0o111 == 0 {
+		return "", fmt.Errorf("%s: no executable %s in %s: run `make tools`", ToolsEnv, name, dir)
+	}
+	return p, nil
 }
 
 // PostgresBinDir finds the PostgreSQL server binaries: the initdb on PATH,

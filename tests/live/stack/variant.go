@@ -96,7 +96,7 @@ func variantConfig(stackName string, l topology.Layout, v PrometheusVariant) ([]
 	if v.UntunedConfig {
 		return baselinePromConfig(stackName, l)
 	}
-	out, err := promconfig.Render(stackName, l)
+	out, err := promconfig.Render(promconfig.Options{Stack: stackName, Host: HostLabel, Layout: l})
 	if err != nil || (!v.NoRules && v.ExtraSeries == 0) {
 		return out, err
 	}
