@@ -265,8 +265,8 @@ func TestContainerSettings(t *testing.T) {
 				t.Errorf("%s networks = %q, want %q", svc, nets, want)
 			}
 		}
-		if total > b.s.MemoryBudgetMB {
-			t.Errorf("memory limits add up to %d MiB, over the budget of %d", total, b.s.MemoryBudgetMB)
+		if total > b.s.MemoryBudgetMB() {
+			t.Errorf("memory limits add up to %d MiB, over the budget of %d", total, b.s.MemoryBudgetMB())
 		}
 		// node_exporter: host rootfs for --path.rootfs, textfile directory read-only.
 		ne := b.m.find(t, typeContainer, string(services.NodeExporter))
