@@ -51,8 +51,8 @@ func Prometheus(o PrometheusOptions) []string {
 	return args
 }
 
-// PrometheusEnv is the Go runtime environment of the Prometheus container,
-// besides the GOMEMLIMIT every Go service gets (90% of its memory limit).
+// PrometheusEnv is the Go runtime environment of the Prometheus containers
+// (central and agent), besides the GOMEMLIMIT every Go service gets (Env).
 // Prometheus has no command-line flag for either setting; both only change
 // how its Go runtime manages memory and threads, never what it scrapes,
 // stores, evaluates or answers. Measured with the real binary under the

@@ -58,14 +58,11 @@ const warmup = time.Minute
 // the kernel's own peak and needs no sampling).
 const sampleEvery = 2 * time.Second
 
-// goMemLimit is the GOMEMLIMIT the containers of Go services get: 90% of the
-// memory limit, as components/service.go sets it.
-func goMemLimit(memoryMB int) string { return fmt.Sprintf("GOMEMLIMIT=%dMiB", memoryMB*9/10) }
-
-// productionPrometheusEnv is the environment of the Prometheus container:
-// flags.PrometheusEnv plus the GOMEMLIMIT every Go service gets.
+// productionPrometheusEnv is the Go runtime environment of the Prometheus
+// container at its default limit (flags.Env, as components set it; the
+// live stack starts its processes with the same).
 func productionPrometheusEnv() []string {
-	return append(flags.PrometheusEnv(), goMemLimit(services.Get(services.Prometheus).MemoryMB))
+	return flags.Env(services.Prometheus, services.Get(services.Prometheus).MemoryMB)
 }
 
 type result struct {
@@ -95,7 +92,7 @@ func main() {
 	if *duration < 2*warmup {
 		logger.Fatalf("-duration must be at least %s", 2*warmup)
 	}
-	tuned, err := run("tuned (production configuration)", stack.Options{PrometheusEnv: productionPrometheusEnv()}, *duration)
+	tuned, err := run("tuned (production configuration)", stack.Options{}, *duration)
 	if err != nil {
 		logger.Fatal(err)
 	}
@@ -556,13 +553,12 @@ func goMemLimitTable(w func(string, ...any), tuned result) {
 	w("Every Go service's container gets GOMEMLIMIT = 90%% of its memory limit (components/service.go). GOMEMLIMIT\n")
 	w("bounds only the Go runtime's own memory (*Go runtime*: `go_memstats_sys_bytes - go_memstats_heap_released_bytes`,\n")
 	w("its peak in this run, read from the service's own metrics); the container's limit also counts the file-backed\n")
-	w("pages of the binary (*file*) when they are charged to it. Only Prometheus ran with its GOMEMLIMIT here; the\n")
-	w("others' Go memory is far below theirs, so it would not have acted.\n\n")
+	w("pages of the binary (*file*) when they are charged to it. Every measured service ran with its GOMEMLIMIT.\n\n")
 	w("| service | limit | GOMEMLIMIT | room above it | Go runtime peak | of GOMEMLIMIT | file peak | peak RSS |\n|---|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, p := range measured {
 		svc := services.Get(serviceOf[p])
 		lim := float64(svc.MemoryMB)
-		gml := float64(svc.MemoryMB * 9 / 10)
+		gml := float64(flags.GoMemLimitMiB(svc.MemoryMB))
 		u := tuned.use[p].peak
 		w("| %s | %.0f | %.0f | %.1f | %.1f | %.0f%% | %.1f | %.1f |\n", svc.Title, lim, gml, lim-gml, tuned.goMiB[p], 100*tuned.goMiB[p]/gml, u.file, u.hwm)
 	}
