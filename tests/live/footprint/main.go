@@ -30,6 +30,7 @@ import (
 
 	"github.com/prometheus/prometheus/tsdb"
 
+	"github.com/koprogo/koprogo-monitoring/config"
 	"github.com/koprogo/koprogo-monitoring/render/flags"
 	"github.com/koprogo/koprogo-monitoring/services"
 	"github.com/koprogo/koprogo-monitoring/tests/live/stack"
@@ -76,7 +77,8 @@ type result struct {
 	headSeries   float64
 	samplesPerS  float64
 	block        blockStats
-	lo, mean, hi float64 // 1-minute load average of the machine
+	lo, mean, hi float64         // 1-minute load average of the machine
+	settings     config.Settings // the stack's settings: production's defaults
 }
 
 type blockStats struct {
@@ -152,7 +154,7 @@ func run(name string, opts stack.Options, d time.Duration) (r result, err error)
 			err = cerr
 		}
 	}()
-	r = result{name: name, duration: d}
+	r = result{name: name, duration: d, settings: st.Settings}
 	ctx := context.Background()
 
 	qs, err := dashboardQueries(st.Settings.Alerts.Thresholds)
@@ -381,6 +383,10 @@ func report(tuned, base result, vr *variantRun) string {
 	w("| projected 30-day TSDB <= 10 GB | %.2f GB (%s) | %.2f GB (%s) |\n", tuned.projectedGB(), verdict(tuned.projectedGB() <= 10), base.projectedGB(), verdict(base.projectedGB() <= 10))
 	cpuT, cpuB := cpuSum(tuned), cpuSum(base)
 	w("| whole measured set < 5%% of one core, under the query load | %.2f%% (%s) | %.2f%% (%s) |\n\n", cpuT/60*100, verdict(cpuT/60*100 < 5), cpuB/60*100, verdict(cpuB/60*100 < 5))
+	w("Tuned vs untuned, same run: the tuned Prometheus' peak RSS is %.0f%% of the untuned one's (goal: at most 75%%, %s).\n", 100*ratio, verdict(ratio <= 0.75))
+	w("Its anonymous memory, what the configuration and the runtime settings control, is %.0f%% (%s); the rest of the\n", 100*anonRatio, verdict(anonRatio <= 0.75))
+	w("peak is the binary's own file-backed pages (%.1f MiB tuned, %.1f MiB untuned), which no flag or setting changes\n", promT.file, promB.file)
+	w("(see *Reading the numbers*).\n\n")
 
 	w("## Processes\n\n")
 	w("Peak RSS is the kernel's own high-water mark (VmHWM). It is anonymous memory (heap, stacks, Go runtime) plus\n")
@@ -396,7 +402,9 @@ func report(tuned, base result, vr *variantRun) string {
 	}
 	w("| **all** | %.1f | %.1f | | | | | %.2f (%.2f%% of one core) | %.2f (%.2f%% of one core) |\n\n", rssT, rssB, cpuT, cpuT/60*100, cpuB, cpuB/60*100)
 
-	budget(w, tuned, vr)
+	limits, sets := budget(w, tuned, vr)
+	seedPlan(w, tuned, limits, sets)
+	agents(w, tuned)
 	goMemLimitTable(w, tuned)
 	if vr != nil {
 		variantTable(w, *vr)
@@ -475,7 +483,7 @@ func cpuSum(r result) float64 {
 
 // budget writes the whole stack's memory on the 2 GB VPS: every service's
 // default limit next to the working set it is set from.
-func budget(w func(string, ...any), tuned result, vr *variantRun) {
+func budget(w func(string, ...any), tuned result, vr *variantRun) (limits, sets float64) {
 	measuredBy := map[services.Name]string{}
 	for p, svc := range serviceOf {
 		measuredBy[svc] = p
@@ -497,7 +505,6 @@ func budget(w func(string, ...any), tuned result, vr *variantRun) {
 	w("(peak RSS under the query load), measured or published elsewhere for the others, with at least %.0f%% of\n", 100*(headroom-1))
 	w("headroom, rounded up to a multiple of 8 MiB. *limit / figure* checks that headroom against this run.\n\n")
 	w("| service | limit (MiB) | working set (MiB) | limit / figure | evidence |\n|---|---:|---:|---:|---|\n")
-	var limits, sets float64
 	ok := true
 	for _, svc := range services.All {
 		var figure float64
@@ -537,6 +544,7 @@ func budget(w func(string, ...any), tuned result, vr *variantRun) {
 	w("- Working sets: %.0f MB against the seed plan's %d MB (%s by %.0f MB). The plan gave Grafana about 100 MB and\n", mb(sets), seedBudgetMB, map[bool]string{true: "under", false: "over"}[mb(sets) <= seedBudgetMB], abs(mb(sets)-seedBudgetMB))
 	w("  Loki about 150 MB; the evidence for the pinned releases is %.0f MB and %.0f MB.\n", mb(cited[services.Grafana].mib), mb(cited[services.Loki].mib))
 	w("- Every limit is at least %.1f times its figure in this run: %s.\n\n", headroom, verdict(ok))
+	return limits, sets
 }
 
 func abs(v float64) float64 {
