@@ -29,7 +29,12 @@ var runtimeMetrics = map[string]string{
 func checkRuntimeEnv(ctx context.Context, t *testing.T, st *stack.Stack) {
 	for _, svc := range []services.Name{services.Prometheus, services.Alertmanager, services.NodeExporter, services.PostgresExporter} {
 		limit := st.Settings.Service(svc).MemoryMB
-		got, err := scrapeGauges(ctx, "http://"+st.Layout.Targets[svc].Address+st.Layout.Targets[svc].MetricsPath)
+		target := st.Layout.Targets[svc]
+		path := target.MetricsPath
+		if path == "" {
+			path = "/metrics" // Prometheus' default, as the scrape job uses it
+		}
+		got, err := scrapeGauges(ctx, "http://"+target.Address+path)
 		if err != nil {
 			t.Errorf("%s: %v", svc, err)
 			continue
