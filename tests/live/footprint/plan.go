@@ -20,19 +20,26 @@ const containerLogsMiB = 3 * 10
 
 // remoteWriteRun is what TestRemoteWrite (tests/live, its footprint step)
 // logged for one process: its RSS and the bytes its queue sent per sample.
-// These runs are not part of `make bench`; they ran with the binaries'
-// runtime defaults, before the live harness gave its processes the
-// containers' environment.
+// These runs are not part of `make bench`.
 type remoteWriteRun struct {
-	process, role    string
+	process, env     string
 	rssLo, rssHi     float64 // MiB, over the runs
 	bytesLo, bytesHi float64 // sent per sample; 0 = does not send
 }
 
+// Runtime environments of the runs.
+const (
+	runtimeDefaults = "runtime defaults (earlier runs)"
+	containersEnv   = "the containers' (flags.Env), 2026-11-30"
+)
+
 var remoteWriteRuns = []remoteWriteRun{
-	{"central Prometheus", "scrapes its host, evaluates the rules, receives the agents' samples and remote-writes everything", 120, 126, 14.4, 20.7},
-	{"Prometheus agent", "scrapes its host and remote-writes to the central receiver; no TSDB, no rules", 96.5, 96.7, 21.0, 21.2},
-	{"VictoriaMetrics single node", "the remote engine of the test (on its own host in production, not on the VPS)", 120, 120, 0, 0},
+	{"central Prometheus (receiver, rules, remote write)", runtimeDefaults, 120, 126, 14.4, 20.7},
+	{"central Prometheus (receiver, rules, remote write)", containersEnv, 109.9, 109.9, 21.1, 21.1},
+	{"Prometheus agent (no TSDB, no rules)", runtimeDefaults, 96.5, 96.7, 21.0, 21.2},
+	{"Prometheus agent (no TSDB, no rules)", containersEnv, 90.6, 90.6, 20.9, 20.9},
+	{"VictoriaMetrics single node (the engine; its own host in production)", runtimeDefaults, 120, 120, 0, 0},
+	{"VictoriaMetrics single node (the engine; its own host in production)", "its own defaults, 2026-11-30", 122.5, 122.5, 0, 0},
 }
 
 // seedPlan writes the whole stack against the seed plan's budget: memory,
@@ -62,35 +69,39 @@ func seedPlan(w func(string, ...any), tuned result, limits, sets float64) {
 func agents(w func(string, ...any), tuned result) {
 	w("## Agents and remote write\n\n")
 	w("Measured by `TestRemoteWrite` (tests/live: a central Prometheus with its receiver, a Prometheus agent and\n")
-	w("VictoriaMetrics on loopback), earlier in this project, with the binaries' runtime defaults (not GOGC=25 and\n")
-	w("GOMAXPROCS=1); not part of `make bench`. *Bytes per sample* is what the remote-write queue sent\n")
+	w("VictoriaMetrics on loopback, a few minutes each, no dashboard load), not by `make bench`: earlier runs with the\n")
+	w("binaries' runtime defaults, and one run with the containers' environment (GOGC=25, GOMAXPROCS=1, GOMEMLIMIT\n")
+	w("from the limit) once the live harness applied it. *Bytes per sample* is what the remote-write queue sent\n")
 	w("(`prometheus_remote_storage_bytes_total / prometheus_remote_storage_samples_total`, compressed protobuf).\n\n")
-	w("| process | role | RSS (MiB) | bytes per sample sent |\n|---|---|---:|---:|\n")
+	w("| process | runtime environment | RSS (MiB) | bytes per sample sent |\n|---|---|---:|---:|\n")
 	for _, r := range remoteWriteRuns {
 		rss, sent := fmtRange(r.rssLo, r.rssHi, "%.1f"), "-"
 		if r.bytesHi > 0 {
 			sent = fmtRange(r.bytesLo, r.bytesHi, "%.1f")
 		}
-		w("| %s | %s | %s | %s |\n", r.process, r.role, rss, sent)
+		w("| %s | %s | %s | %s |\n", r.process, r.env, rss, sent)
 	}
 	node, cad, alloy := services.Get(services.NodeExporter).MemoryMB, services.Get(services.Cadvisor).MemoryMB, services.Get(services.Alloy).MemoryMB
 	agentTotal := node + cad + config.AgentPrometheusMemoryMB
 	w("\n- An agent host runs node_exporter (%d MiB), cAdvisor (%d MiB) and Prometheus in agent mode, capped at %d MiB\n", node, cad, config.AgentPrometheusMemoryMB)
-	w("  (config.AgentPrometheusMemoryMB: the agent's peak plus 30%%, and room for cAdvisor's series, absent from the\n")
-	w("  measurement): %d MiB, %d MiB with Alloy (%d MiB) when logEndpoints is set. `config.Parse` refuses agent hosts\n", agentTotal, agentTotal+alloy, alloy)
-	w("  whose containers exceed monitoringMemoryPercent of their hostMemoryMb (their own, or the central host's).\n")
+	w("  (config.AgentPrometheusMemoryMB: the agent's peak with the runtime defaults plus 30%%, and room for cAdvisor's\n")
+	w("  series, absent from the measurement): %d MiB, %d MiB with Alloy (%d MiB) when logEndpoints is set.\n", agentTotal, agentTotal+alloy, alloy)
+	w("  `config.Parse` refuses agent hosts whose containers exceed monitoringMemoryPercent of their hostMemoryMb\n")
+	w("  (their own, or the central host's).\n")
 	central := remoteWriteRuns[0]
-	w("- The central Prometheus with remote write and the receiver (%s MiB, runtime defaults, no dashboard load)\n", fmtRange(central.rssLo, central.rssHi, "%.0f"))
-	w("  stays below the figure its default limit (%d MiB) is set from (the production-more-series variant above).\n", services.Get(services.Prometheus).MemoryMB)
+	w("- The central Prometheus with remote write and the receiver (%s MiB with the runtime defaults, %.0f MiB with the\n", fmtRange(central.rssLo, central.rssHi, "%.0f"), remoteWriteRuns[1].rssHi)
+	w("  containers' environment, no dashboard load) stays below the figure its default limit (%d MiB) is set from\n", services.Get(services.Prometheus).MemoryMB)
+	w("  (the production-more-series variant above).\n")
 	month := tuned.samplesPerS * 86400 * 30
+	lo, hi := min(central.bytesLo, remoteWriteRuns[1].bytesLo), max(central.bytesHi, remoteWriteRuns[1].bytesHi)
 	w("- Network: at this run's tuned rate for one host (%.0f samples/s), %.1f-%.1f bytes per sample is %.1f-%.1f GB a\n",
-		tuned.samplesPerS, central.bytesLo, central.bytesHi, month*central.bytesLo/1e9, month*central.bytesHi/1e9)
-	w("  month to the engine; an agent host sends its own samples at about %.0f bytes each.\n\n", remoteWriteRuns[1].bytesLo)
+		tuned.samplesPerS, lo, hi, month*lo/1e9, month*hi/1e9)
+	w("  month to the engine; an agent host sends its own samples at about %.0f bytes each.\n\n", remoteWriteRuns[2].bytesLo)
 }
 
 func fmtRange(lo, hi float64, f string) string {
 	if lo == hi {
-		return "about " + fmt.Sprintf(f, lo)
+		return fmt.Sprintf(f, lo)
 	}
 	return fmt.Sprintf(f, lo) + "-" + fmt.Sprintf(f, hi)
 }
