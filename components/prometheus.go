@@ -67,17 +67,13 @@ func remoteWrites(eps []config.RemoteWrite) ([]promconfig.RemoteWrite, docker.Co
 	var uploads docker.ContainerUploadArray
 	for _, e := range eps {
 		r := promconfig.RemoteWrite{Name: e.Name, URL: e.URL, Headers: e.Headers, KeepMetrics: e.KeepMetrics}
-		file := prometheusRemoteWriteSecretDir + "/" + e.Name
+		file := credentialFile(prometheusRemoteWriteSecretDir, e.Name, e.Auth, e.Secret, &uploads)
 		switch e.Auth {
 		case config.AuthBasic:
 			r.BasicAuth = &promconfig.BasicAuth{Username: e.Username, PasswordFile: file}
 		case config.AuthBearer:
 			r.BearerTokenFile = file
-		default:
-			out = append(out, r)
-			continue
 		}
-		uploads = append(uploads, secretFile(file, e.Secret.Output()))
 		out = append(out, r)
 	}
 	return out, uploads
