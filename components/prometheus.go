@@ -18,6 +18,11 @@ import (
 	"github.com/koprogo/koprogo-monitoring/topology"
 )
 
+// PrometheusReceiverPort is the container port of the central Prometheus's
+// receiver listener, published on receiverAddress (render/flags,
+// ReceiverListenAddress, says why it is not the UI's port).
+const PrometheusReceiverPort = 9091
+
 // Paths inside the Prometheus container.
 const (
 	PrometheusConfigFile = "/etc/prometheus/prometheus.yml"
@@ -115,7 +120,8 @@ func NewPrometheus(ctx *pulumi.Context, name string, args *PrometheusArgs, opts 
 		ctr := container{entrypoint: []string{"/bin/prometheus"}, joinAppNetwork: true}
 		if r := args.Receiver; r != nil {
 			opts.Auth = &promconfig.BasicAuth{Username: webconfig.StackUser, PasswordFile: PrometheusStackPasswordFile}
-			flagOpts.WebConfigFile, flagOpts.RemoteWriteReceiver = PrometheusWebConfigFile, true
+			flagOpts.WebConfigFile = PrometheusWebConfigFile
+			flagOpts.ReceiverListenAddress = fmt.Sprintf(":%d", PrometheusReceiverPort)
 			uploads = append(uploads, secretFile(PrometheusWebConfigFile, r.WebConfig), secretFile(PrometheusStackPasswordFile, r.StackPassword))
 			ctr.health = services.Get(services.Prometheus).Health.CommandWithBasicAuth(services.Get(services.Prometheus).Port, webconfig.StackUser, PrometheusStackPasswordFile)
 			ip, port, err := net.SplitHostPort(r.Address)
@@ -127,7 +133,7 @@ func NewPrometheus(ctx *pulumi.Context, name string, args *PrometheusArgs, opts 
 				return fmt.Errorf("components: receiver address %q: %w", r.Address, err)
 			}
 			ctr.extraPorts = docker.ContainerPortArray{docker.ContainerPortArgs{
-				Internal: pulumi.Int(services.Get(services.Prometheus).Port),
+				Internal: pulumi.Int(PrometheusReceiverPort),
 				External: pulumi.Int(external),
 				Ip:       pulumi.String(ip),
 				Protocol: pulumi.String("tcp"),
