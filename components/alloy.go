@@ -37,17 +37,13 @@ func alloyEndpoints(eps []config.LogEndpoint) ([]alloyconfig.Endpoint, docker.Co
 	var uploads docker.ContainerUploadArray
 	for _, e := range eps {
 		r := alloyconfig.Endpoint{Name: e.Name, URL: e.URL, Tenant: e.Tenant}
-		file := alloySecretDir + "/" + e.Name
+		file := credentialFile(alloySecretDir, e.Name, e.Auth, e.Secret, &uploads)
 		switch e.Auth {
 		case config.AuthBasic:
 			r.Username, r.PasswordFile = e.Username, file
 		case config.AuthBearer:
 			r.BearerTokenFile = file
-		default:
-			out = append(out, r)
-			continue
 		}
-		uploads = append(uploads, secretFile(file, e.Secret.Output()))
 		out = append(out, r)
 	}
 	return out, uploads

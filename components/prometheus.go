@@ -18,6 +18,11 @@ import (
 	"github.com/koprogo/koprogo-monitoring/topology"
 )
 
+// PrometheusReceiverPort is the container port of the central Prometheus's
+// receiver listener, published on receiverAddress (render/flags,
+// ReceiverListenAddress, says why it is not the UI's port).
+const PrometheusReceiverPort = 9091
+
 // Paths inside the Prometheus container.
 const (
 	PrometheusConfigFile = "/etc/prometheus/prometheus.yml"
@@ -67,17 +72,13 @@ func remoteWrites(eps []config.RemoteWrite) ([]promconfig.RemoteWrite, docker.Co
 	var uploads docker.ContainerUploadArray
 	for _, e := range eps {
 		r := promconfig.RemoteWrite{Name: e.Name, URL: e.URL, Headers: e.Headers, KeepMetrics: e.KeepMetrics}
-		file := prometheusRemoteWriteSecretDir + "/" + e.Name
+		file := credentialFile(prometheusRemoteWriteSecretDir, e.Name, e.Auth, e.Secret, &uploads)
 		switch e.Auth {
 		case config.AuthBasic:
 			r.BasicAuth = &promconfig.BasicAuth{Username: e.Username, PasswordFile: file}
 		case config.AuthBearer:
 			r.BearerTokenFile = file
-		default:
-			out = append(out, r)
-			continue
 		}
-		uploads = append(uploads, secretFile(file, e.Secret.Output()))
 		out = append(out, r)
 	}
 	return out, uploads
@@ -121,7 +122,8 @@ func NewPrometheus(ctx *pulumi.Context, name string, args *PrometheusArgs, opts 
 		ctr := container{entrypoint: []string{"/bin/prometheus"}, joinAppNetwork: true}
 		if r := args.Receiver; r != nil {
 			opts.Auth = &promconfig.BasicAuth{Username: webconfig.StackUser, PasswordFile: PrometheusStackPasswordFile}
-			flagOpts.WebConfigFile, flagOpts.RemoteWriteReceiver = PrometheusWebConfigFile, true
+			flagOpts.WebConfigFile = PrometheusWebConfigFile
+			flagOpts.ReceiverListenAddress = fmt.Sprintf(":%d", PrometheusReceiverPort)
 			uploads = append(uploads, secretFile(PrometheusWebConfigFile, r.WebConfig), secretFile(PrometheusStackPasswordFile, r.StackPassword))
 			ctr.health = services.Get(services.Prometheus).Health.CommandWithBasicAuth(services.Get(services.Prometheus).Port, webconfig.StackUser, PrometheusStackPasswordFile)
 			ip, port, err := net.SplitHostPort(r.Address)
@@ -133,7 +135,7 @@ func NewPrometheus(ctx *pulumi.Context, name string, args *PrometheusArgs, opts 
 				return fmt.Errorf("components: receiver address %q: %w", r.Address, err)
 			}
 			ctr.extraPorts = docker.ContainerPortArray{docker.ContainerPortArgs{
-				Internal: pulumi.Int(services.Get(services.Prometheus).Port),
+				Internal: pulumi.Int(PrometheusReceiverPort),
 				External: pulumi.Int(external),
 				Ip:       pulumi.String(ip),
 				Protocol: pulumi.String("tcp"),

@@ -348,6 +348,17 @@ func configFile(path string, content []byte) docker.ContainerUploadArgs {
 
 // secretFile uploads a secret Output; the value stays secret in the state
 // and never appears in a plain input.
+// credentialFile is the file of an endpoint's credential, dir/name, added to
+// uploads as a secret file; "" when the endpoint's auth takes none.
+func credentialFile(dir, name, auth string, secret config.Secret, uploads *docker.ContainerUploadArray) string {
+	if !config.NeedsSecret(auth) {
+		return ""
+	}
+	file := dir + "/" + name
+	*uploads = append(*uploads, secretFile(file, secret.Output()))
+	return file
+}
+
 func secretFile(path string, content pulumi.StringOutput) docker.ContainerUploadArgs {
 	return docker.ContainerUploadArgs{File: pulumi.String(path), Content: pulumi.ToSecret(content).(pulumi.StringOutput), Permissions: pulumi.String(configFileMode)}
 }

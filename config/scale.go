@@ -2,6 +2,7 @@ package config
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -127,8 +128,18 @@ func checkAuth(auth, username string) string {
 	return ""
 }
 
-// needsSecret reports whether an endpoint's auth takes a secret.
-func needsSecret(auth string) bool { return auth == AuthBasic || auth == AuthBearer }
+// checkEndpoint checks what every endpoint has: a URL and its auth.
+func checkEndpoint(url, auth, username string, add func(string)) {
+	if msg := checkEndpointURL(url); msg != "" {
+		add(msg)
+	}
+	if msg := checkAuth(auth, username); msg != "" {
+		add(msg)
+	}
+}
+
+// NeedsSecret reports whether an endpoint's auth takes a secret.
+func NeedsSecret(auth string) bool { return auth == AuthBasic || auth == AuthBearer }
 
 // remoteWrites is the remoteWrite key.
 type remoteWrites struct{ p *[]RemoteWrite }
@@ -138,27 +149,9 @@ func (r remoteWrites) Set(v string) error {
 	if err := decodeStrict(v, &out); err != nil {
 		return problemf("is not a JSON list of endpoints ({\"name\", \"url\", \"auth\", \"username\", \"headers\", \"keepMetrics\"}): %s", show(err.Error()))
 	}
-	var bad []string
-	names := map[string]bool{}
-	for i, e := range out {
-		where := fmt.Sprintf("endpoint %d", i+1)
-		if endpointName.MatchString(e.Name) {
-			where = fmt.Sprintf("endpoint %q", e.Name)
-		}
-		add := func(msg string) { bad = append(bad, where+": "+msg) }
-		switch {
-		case !endpointName.MatchString(e.Name):
-			add(fmt.Sprintf("name %s is not a name; allowed: lower-case letters, digits and '-', at most 32", show(e.Name)))
-		case names[e.Name]:
-			add("name is used twice")
-		}
-		names[e.Name] = true
-		if msg := checkEndpointURL(e.URL); msg != "" {
-			add(msg)
-		}
-		if msg := checkAuth(e.Auth, e.Username); msg != "" {
-			add(msg)
-		}
+	err := checkNamed(out, "endpoint", func(i int, add func(string)) {
+		e := out[i]
+		checkEndpoint(e.URL, e.Auth, e.Username, add)
 		for h := range e.Headers {
 			switch {
 			case !headerName.MatchString(h):
@@ -172,15 +165,10 @@ func (r remoteWrites) Set(v string) error {
 				add(fmt.Sprintf("keepMetrics %s is not a regular expression", show(e.KeepMetrics)))
 			}
 		}
-		if e.Auth == "" {
-			out[i].Auth = AuthNone
-		}
-	}
+		out[i].Auth = cmp.Or(e.Auth, AuthNone)
+	})
 	*r.p = out
-	if len(bad) > 0 {
-		return problem(strings.Join(bad, "\n"))
-	}
-	return nil
+	return err
 }
 
 // logEndpoints is the logEndpoints key.
@@ -191,39 +179,16 @@ func (l logEndpoints) Set(v string) error {
 	if err := decodeStrict(v, &out); err != nil {
 		return problemf("is not a JSON list of endpoints ({\"name\", \"url\", \"tenant\", \"auth\", \"username\"}): %s", show(err.Error()))
 	}
-	var bad []string
-	names := map[string]bool{}
-	for i, e := range out {
-		where := fmt.Sprintf("endpoint %d", i+1)
-		if endpointName.MatchString(e.Name) {
-			where = fmt.Sprintf("endpoint %q", e.Name)
-		}
-		add := func(msg string) { bad = append(bad, where+": "+msg) }
-		switch {
-		case !endpointName.MatchString(e.Name):
-			add(fmt.Sprintf("name %s is not a name; allowed: lower-case letters, digits and '-', at most 32", show(e.Name)))
-		case names[e.Name]:
-			add("name is used twice")
-		}
-		names[e.Name] = true
-		if msg := checkEndpointURL(e.URL); msg != "" {
-			add(msg)
-		}
-		if msg := checkAuth(e.Auth, e.Username); msg != "" {
-			add(msg)
-		}
+	err := checkNamed(out, "endpoint", func(i int, add func(string)) {
+		e := out[i]
+		checkEndpoint(e.URL, e.Auth, e.Username, add)
 		if e.Tenant != "" && !isPrintable(e.Tenant) {
 			add(fmt.Sprintf("tenant %s is not a tenant ID; allowed: printable characters without spaces", show(e.Tenant)))
 		}
-		if e.Auth == "" {
-			out[i].Auth = AuthNone
-		}
-	}
+		out[i].Auth = cmp.Or(e.Auth, AuthNone)
+	})
 	*l.p = out
-	if len(bad) > 0 {
-		return problem(strings.Join(bad, "\n"))
-	}
-	return nil
+	return err
 }
 
 // agentHosts is the agentHosts key.
@@ -234,21 +199,8 @@ func (a agentHosts) Set(v string) error {
 	if err := decodeStrict(v, &out); err != nil {
 		return problemf("is not a JSON list of hosts ({\"name\", \"dockerHost\", \"sshOpts\", \"hostMemoryMb\"}): %s", show(err.Error()))
 	}
-	var bad []string
-	names := map[string]bool{}
-	for i, h := range out {
-		where := fmt.Sprintf("host %d", i+1)
-		if endpointName.MatchString(h.Name) {
-			where = fmt.Sprintf("host %q", h.Name)
-		}
-		add := func(msg string) { bad = append(bad, where+": "+msg) }
-		switch {
-		case !endpointName.MatchString(h.Name):
-			add(fmt.Sprintf("name %s is not a name; allowed: lower-case letters, digits and '-', at most 32", show(h.Name)))
-		case names[h.Name]:
-			add("name is used twice")
-		}
-		names[h.Name] = true
+	err := checkNamed(out, "host", func(i int, add func(string)) {
+		h := out[i]
 		var dh string
 		if err := (dockerHost{&dh}).Set(h.DockerHost); err != nil {
 			add("dockerHost " + err.Error())
@@ -263,12 +215,9 @@ func (a agentHosts) Set(v string) error {
 		if err := (sshOpts{&opts}).Set(string(raw)); err != nil {
 			add("sshOpts: " + err.Error())
 		}
-	}
+	})
 	*a.p = out
-	if len(bad) > 0 {
-		return problem(strings.Join(bad, "\n"))
-	}
-	return nil
+	return err
 }
 
 // secretsByName is a secret JSON object of endpoint name → credential.
@@ -330,9 +279,9 @@ func attachSecrets(r *report, listKey, secretsKey string, names []string, auths 
 	for i, n := range names {
 		sec, ok := secrets[n]
 		switch {
-		case needsSecret(auths[i]) && !ok:
+		case NeedsSecret(auths[i]) && !ok:
 			r.addf(secretsKey, "has no credential for %s endpoint %q (auth %s); set it with `pulumi config set --secret %s '{\"%s\": \"...\"}'`", listKey, n, auths[i], secretsKey, n)
-		case !needsSecret(auths[i]) && ok:
+		case !NeedsSecret(auths[i]) && ok:
 			r.addf(secretsKey, "has a credential for %s endpoint %q, whose auth is none; allowed: credentials only for endpoints with auth basic or bearer", listKey, n)
 		case ok:
 			set(i, sec)
@@ -381,4 +330,40 @@ func (s *Settings) checkScale(r *report) {
 			r.addf("agentHosts", "host %q has the central host's label; allowed: a name no other host uses", a.Name)
 		}
 	}
+}
+
+// named is an item of a JSON list whose entries have names (endpoints,
+// hosts).
+type named interface{ name() string }
+
+func (e RemoteWrite) name() string { return e.Name }
+func (e LogEndpoint) name() string { return e.Name }
+func (h AgentHost) name() string   { return h.Name }
+
+// checkNamed checks the names of a list's items (valid, each used once) and
+// then each item with check, and reports every problem at once, each
+// prefixed with the item it is about: by name when the name is valid, else
+// by position.
+func checkNamed[T named](items []T, noun string, check func(i int, add func(string))) error {
+	var bad []string
+	seen := map[string]bool{}
+	for i, it := range items {
+		where := fmt.Sprintf("%s %d", noun, i+1)
+		if endpointName.MatchString(it.name()) {
+			where = fmt.Sprintf("%s %q", noun, it.name())
+		}
+		add := func(msg string) { bad = append(bad, where+": "+msg) }
+		switch {
+		case !endpointName.MatchString(it.name()):
+			add(fmt.Sprintf("name %s is not a name; allowed: lower-case letters, digits and '-', at most 32", show(it.name())))
+		case seen[it.name()]:
+			add("name is used twice")
+		}
+		seen[it.name()] = true
+		check(i, add)
+	}
+	if len(bad) > 0 {
+		return problem(strings.Join(bad, "\n"))
+	}
+	return nil
 }

@@ -22,10 +22,14 @@ type PrometheusOptions struct {
 	// render/webconfig); "" = none, every endpoint open to whoever reaches
 	// the port.
 	WebConfigFile string
-	// RemoteWriteReceiver accepts samples on /api/v1/write, from agent
-	// hosts. Only with a WebConfigFile: an open receiver lets anyone who
-	// reaches it write series.
-	RemoteWriteReceiver bool
+	// ReceiverListenAddress (host:port) is a second listener, where agent
+	// hosts write; "" = no receiver. It turns on /api/v1/write, on every
+	// listener, so only with a WebConfigFile: an open receiver lets anyone
+	// who reaches it write series. A listener of its own lets the
+	// container publish it from its own container port: two bindings of
+	// one container port come back from Docker in the reverse order, a
+	// diff that replaces the container on every `pulumi up`.
+	ReceiverListenAddress string
 }
 
 // Prometheus returns the prometheus arguments. --web.enable-lifecycle is not
@@ -45,8 +49,8 @@ func Prometheus(o PrometheusOptions) []string {
 	if o.WebConfigFile != "" {
 		args = append(args, "--web.config.file="+o.WebConfigFile)
 	}
-	if o.RemoteWriteReceiver {
-		args = append(args, "--web.enable-remote-write-receiver")
+	if o.ReceiverListenAddress != "" {
+		args = append(args, "--web.listen-address="+o.ReceiverListenAddress, "--web.enable-remote-write-receiver")
 	}
 	return args
 }

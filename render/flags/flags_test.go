@@ -45,7 +45,7 @@ func centralWithReceiver() PrometheusOptions {
 	return PrometheusOptions{
 		ConfigFile: "/nonexistent/prometheus.yml", StoragePath: "/prometheus", ListenAddress: ":9090",
 		RetentionTime: config.Duration(30 * 24 * time.Hour), RetentionSize: config.ByteSize(8 << 30),
-		WebConfigFile: "/etc/prometheus/web.yml", RemoteWriteReceiver: true,
+		WebConfigFile: "/etc/prometheus/web.yml", ReceiverListenAddress: ":9091",
 	}
 }
 
@@ -59,7 +59,7 @@ func TestPrometheusReceiverFlagsAcceptedByPrometheus(t *testing.T) {
 	bin := testkit.Tool(t, "prometheus")
 	args := Prometheus(centralWithReceiver())
 	acceptsFlags(t, bin, args)
-	for _, want := range []string{"--web.config.file=/etc/prometheus/web.yml", "--web.enable-remote-write-receiver"} {
+	for _, want := range []string{"--web.config.file=/etc/prometheus/web.yml", "--web.listen-address=:9090", "--web.listen-address=:9091", "--web.enable-remote-write-receiver"} {
 		if !slices.Contains(args, want) {
 			t.Errorf("Prometheus() = %q, missing %s", args, want)
 		}

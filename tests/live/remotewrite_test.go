@@ -75,10 +75,10 @@ func checkRefusals(ctx context.Context, t *testing.T, rs *stack.RemoteWriteStack
 		{"VictoriaMetrics write, wrong password", http.MethodPost, rs.VMURL + "/api/v1/write", stack.VMUser, "wrong"},
 		{"VictoriaMetrics write, no credentials", http.MethodPost, rs.VMURL + "/api/v1/write", "", ""},
 		{"VictoriaMetrics query, wrong password", http.MethodGet, rs.VMURL + "/api/v1/query?query=up", stack.VMUser, "wrong"},
-		{"central receiver, agent with a wrong password", http.MethodPost, rs.CentralURL + "/api/v1/write", webconfig.AgentUser, "wrong"},
-		{"central receiver, the stack user's password for agent", http.MethodPost, rs.CentralURL + "/api/v1/write", webconfig.AgentUser, rs.StackPassword},
-		{"central receiver, unknown user", http.MethodPost, rs.CentralURL + "/api/v1/write", "admin", rs.AgentPassword},
-		{"central receiver, no credentials", http.MethodPost, rs.CentralURL + "/api/v1/write", "", ""},
+		{"central receiver, agent with a wrong password", http.MethodPost, rs.ReceiverURL, webconfig.AgentUser, "wrong"},
+		{"central receiver, the stack user's password for agent", http.MethodPost, rs.ReceiverURL, webconfig.AgentUser, rs.StackPassword},
+		{"central receiver, unknown user", http.MethodPost, rs.ReceiverURL, "admin", rs.AgentPassword},
+		{"central receiver, no credentials", http.MethodPost, rs.ReceiverURL, "", ""},
 		{"central API, no credentials", http.MethodGet, rs.CentralURL + "/api/v1/query?query=up", "", ""},
 		{"central readiness, no credentials", http.MethodGet, rs.CentralURL + "/-/ready", "", ""},
 	} {
@@ -93,7 +93,7 @@ func checkRefusals(ctx context.Context, t *testing.T, rs *stack.RemoteWriteStack
 	}
 	// The right credentials pass the authentication (an empty body is then
 	// a bad request, not a 401).
-	code, _, err := stack.Status(ctx, http.MethodPost, rs.CentralURL+"/api/v1/write", webconfig.AgentUser, rs.AgentPassword, strings.NewReader(""))
+	code, _, err := stack.Status(ctx, http.MethodPost, rs.ReceiverURL, webconfig.AgentUser, rs.AgentPassword, strings.NewReader(""))
 	if err != nil || code == http.StatusUnauthorized {
 		t.Errorf("central receiver with the agent's password: %d, %v; want past authentication", code, err)
 	}

@@ -152,7 +152,8 @@ func TestReceiver(t *testing.T) {
 	b := agentStack(t, false)
 	ctr := b.m.find(t, typeContainer, string(services.Prometheus))
 	cmd := strs(t, ctr.inputs["command"])
-	for _, f := range []string{"--web.config.file=" + components.PrometheusWebConfigFile, "--web.enable-remote-write-receiver"} {
+	for _, f := range []string{"--web.config.file=" + components.PrometheusWebConfigFile, "--web.enable-remote-write-receiver",
+		fmt.Sprintf("--web.listen-address=:%d", components.PrometheusReceiverPort)} {
 		if !slices.Contains(cmd, f) {
 			t.Errorf("central Prometheus lacks %s: %q", f, cmd)
 		}
@@ -164,7 +165,7 @@ func TestReceiver(t *testing.T) {
 		published = append(published, fmt.Sprintf("%s:%v->%v", ip, o["external"].NumberValue(), o["internal"].NumberValue()))
 	}
 	slices.Sort(published)
-	wantPorts := []string{"10.8.0.1:9091->9090", "127.0.0.1:9090->9090"}
+	wantPorts := []string{fmt.Sprintf("10.8.0.1:9091->%d", components.PrometheusReceiverPort), "127.0.0.1:9090->9090"}
 	if !slices.Equal(published, wantPorts) {
 		t.Errorf("central Prometheus publishes %q, want %q", published, wantPorts)
 	}

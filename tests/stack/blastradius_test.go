@@ -17,29 +17,44 @@ func TestSecretRotationBlastRadius(t *testing.T) {
 		command   = typeCommand
 		grafanaP  = "pulumi:providers:grafana"
 	)
+	agents := map[string]string{
+		"agentHosts":      `[{"name":"worker-1","dockerHost":"ssh://deploy@10.8.0.2"},{"name":"worker-2","dockerHost":"ssh://deploy@10.8.0.3"}]`,
+		"receiverAddress": receiverAddr,
+		"logEndpoints":    `[{"name":"cloud","url":"https://logs.example.net/loki/api/v1/push","auth":"basic","username":"koprogo"}]`,
+	}
 	cases := []struct {
 		key      string
 		old, new string
-		want     []string // type/name of the resources whose inputs change
+		want     []string          // type/name of the resources whose inputs change
+		with     map[string]string // further (non-secret) keys of both runs
 	}{
 		{"postgresDsn",
 			"postgresql://monitor:old-Pw1@postgres:5432/koprogo?sslmode=disable",
 			"postgresql://monitor:new-Pw2@postgres:5432/koprogo?sslmode=disable",
-			[]string{container + "/postgres-exporter"}},
+			[]string{container + "/postgres-exporter"}, nil},
 		{"smtpPassword", "old-smtp-Pw1", "new-smtp-Pw2",
-			[]string{container + "/alertmanager"}},
+			[]string{container + "/alertmanager"}, nil},
 		{"deadMansSwitchUrl", "https://hc-ping.example/old-uuid", "https://hc-ping.example/new-uuid",
-			[]string{container + "/alertmanager"}},
+			[]string{container + "/alertmanager"}, nil},
 		// The Grafana container keeps its bootstrap password: a rotation
 		// restarts nothing; the reset sets the new password and the
 		// provider logs in with it.
 		{"grafanaAdminPassword", "old-admin-password-0123456789", "new-admin-password-9876543210",
-			[]string{command + "/grafana-admin-password-reset", grafanaP + "/grafana-content-provider"}},
+			[]string{command + "/grafana-admin-password-reset", grafanaP + "/grafana-content-provider"}, nil},
+		// A remote-write credential is a file of the central Prometheus
+		// only; a log endpoint's, of every Alloy that ships to it (the
+		// central host's and each agent host's), and nothing else.
+		{"remoteWriteSecrets", `{"engine":"old-Pw1"}`, `{"engine":"new-Pw2"}`,
+			[]string{container + "/prometheus"},
+			map[string]string{"remoteWrite": `[{"name":"engine","url":"https://metrics.example.net/api/v1/write","auth":"basic","username":"koprogo"}]`}},
+		{"logEndpointSecrets", `{"cloud":"old-Pw1"}`, `{"cloud":"new-Pw2"}`,
+			[]string{container + "/alloy", container + "/worker-1-alloy", container + "/worker-2-alloy"},
+			agents},
 	}
 	for _, tc := range cases {
 		t.Run(tc.key, func(t *testing.T) {
 			run := func(value string) map[string]*registered {
-				c := stacks.File(t, "prod")
+				c := stacks.File(t, "prod").With(tc.with)
 				c.Set(tc.key, value, true)
 				m, err := runAsEngine(t, c)
 				if err != nil {

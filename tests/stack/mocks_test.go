@@ -91,13 +91,11 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		outs["repoDigest"] = resource.NewStringProperty(strings.Split(name, ":")[0] + "@" + fakeImageID(name))
 	case typeRandomPassword:
 		outs["result"] = resource.MakeSecret(resource.NewStringProperty(generated(args.Name)))
-		// A real bcrypt hash of the result, as pulumi-random computes it
-		// (at the lowest cost, for speed).
-		h, err := bcrypt.GenerateFromPassword([]byte(generated(args.Name)), bcrypt.MinCost)
+		h, err := bcryptHash(generated(args.Name))
 		if err != nil {
 			return "", nil, err
 		}
-		outs["bcryptHash"] = resource.MakeSecret(resource.NewStringProperty(string(h)))
+		outs["bcryptHash"] = resource.MakeSecret(resource.NewStringProperty(h))
 	}
 	m.mu.Lock()
 	m.all = append(m.all, r)
@@ -225,4 +223,24 @@ func strs(t *testing.T, v resource.PropertyValue) []string {
 		out = append(out, s)
 	}
 	return out
+}
+
+// bcryptHashes keeps one hash per password across the program runs of a
+// test binary, as pulumi-random keeps the hash it computed at creation in
+// the state: a new salt on every run would look like a change of the
+// password to a test that compares two runs.
+var bcryptHashes sync.Map
+
+// bcryptHash is a real bcrypt hash of the password, as pulumi-random
+// computes it (at the lowest cost, for speed).
+func bcryptHash(password string) (string, error) {
+	if h, ok := bcryptHashes.Load(password); ok {
+		return h.(string), nil
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
+	if err != nil {
+		return "", err
+	}
+	actual, _ := bcryptHashes.LoadOrStore(password, string(h))
+	return actual.(string), nil
 }

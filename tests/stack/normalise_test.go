@@ -27,7 +27,7 @@ var durationInputs = map[string]bool{"interval": true, "timeout": true, "startPe
 var engineFilled = []resource.PropertyKey{"memorySwap", "networkMode"}
 
 func TestNoInputTheProviderNormalises(t *testing.T) {
-	forEachStack(t, func(t *testing.T, b built) {
+	check := func(t *testing.T, b built) {
 		for _, c := range b.m.ofType(typeContainer) {
 			for _, p := range normalisationProblems(c.name, c.inputs) {
 				t.Error(p)
@@ -36,7 +36,11 @@ func TestNoInputTheProviderNormalises(t *testing.T) {
 				t.Errorf("%s: memorySwap %v, want memory %v (no swap)", c.name, s, m)
 			}
 		}
-	})
+	}
+	forEachStack(t, check)
+	// Agent hosts add containers, and a second published port to the
+	// central Prometheus.
+	t.Run("agents", func(t *testing.T) { check(t, agentStack(t, true)) })
 }
 
 // normalisationProblems lists the inputs of a container that the provider
@@ -115,6 +119,21 @@ func daemonForms(name string, inputs resource.PropertyMap) []string {
 			out = append(out, fmt.Sprintf("%s.securityOpts %q: use key=value (the colon form is deprecated)", name, o))
 		}
 	}
+	// Two bindings of one container port: the daemon reports them in the
+	// reverse order (round 4), and ports forces a replacement.
+	if ps, ok := inputs["ports"]; ok && ps.IsArray() {
+		seen := map[float64]bool{}
+		for _, p := range ps.ArrayValue() {
+			if !p.IsObject() || !p.ObjectValue()["internal"].IsNumber() {
+				continue
+			}
+			in := p.ObjectValue()["internal"].NumberValue()
+			if seen[in] {
+				out = append(out, fmt.Sprintf("%s.ports publishes container port %v twice: the daemon reads the bindings back in another order; give each its own container port", name, in))
+			}
+			seen[in] = true
+		}
+	}
 	if pm, ok := inputs["pidMode"]; ok && pm.IsString() && pm.StringValue() == "host" && !slices.ContainsFunc(opts, func(o string) bool { return strings.HasPrefix(o, "label=") }) {
 		out = append(out, name+".securityOpts has no label= option: with pidMode host the daemon adds label=disable, read back as a change")
 	}
@@ -140,6 +159,10 @@ func TestNormalisationChecksCatchEachClass(t *testing.T) {
 		"capability without CAP_": with("capabilities", resource.NewObjectProperty(resource.PropertyMap{
 			"adds": resource.NewArrayProperty([]resource.PropertyValue{resource.NewStringProperty("SYSLOG")})})),
 		"security option with a colon": with("securityOpts", resource.NewArrayProperty([]resource.PropertyValue{resource.NewStringProperty("no-new-privileges:true")})),
+		"one container port published twice": with("ports", resource.NewArrayProperty([]resource.PropertyValue{
+			resource.NewObjectProperty(resource.PropertyMap{"internal": resource.NewNumberProperty(9090), "external": resource.NewNumberProperty(9090)}),
+			resource.NewObjectProperty(resource.PropertyMap{"internal": resource.NewNumberProperty(9090), "external": resource.NewNumberProperty(9091)}),
+		})),
 		"host PID without a label option": func() resource.PropertyMap {
 			m := with("pidMode", resource.NewStringProperty("host"))
 			m["securityOpts"] = resource.NewArrayProperty([]resource.PropertyValue{resource.NewStringProperty("no-new-privileges=true")})

@@ -53,8 +53,11 @@ type RemoteWriteStack struct {
 	Settings   config.Settings
 	Rules      []byte
 	CentralURL string // http://127.0.0.1:port; every request needs basic auth
-	AgentURL   string
-	VMURL      string
+	// ReceiverURL is the central Prometheus's write endpoint on its
+	// receiver listener, where the agent writes (as in the container).
+	ReceiverURL string
+	AgentURL    string
+	VMURL       string
 	// Passwords of the users: the central's stack and agent users, and the
 	// VictoriaMetrics user.
 	StackPassword, AgentPassword, VMPassword string
@@ -105,7 +108,7 @@ func StartRemoteWrite() (rs *RemoteWriteStack, err error) {
 	}
 
 	jobs := services.Jobs()
-	ports, err := freePorts(len(jobs) + 3)
+	ports, err := freePorts(len(jobs) + 4)
 	if err != nil {
 		return rs, err
 	}
@@ -115,9 +118,11 @@ func StartRemoteWrite() (rs *RemoteWriteStack, err error) {
 		l.Targets[svc] = topology.Target{Address: addr(ports[i])}
 	}
 	vmAddr, agentAddr, agentNodeAddr := addr(ports[len(jobs)]), addr(ports[len(jobs)+1]), addr(ports[len(jobs)+2])
+	receiverAddr := addr(ports[len(jobs)+3])
 	l.AlertmanagerAddr = l.Targets[services.Alertmanager].Address // nothing listens: not run here
 	l.Files = topology.Files{PrometheusRulesGlob: filepath.Join(dir, "rules", "*.yml")}
 	rs.CentralURL = "http://" + l.Targets[services.Prometheus].Address
+	rs.ReceiverURL = "http://" + receiverAddr + "/api/v1/write"
 	rs.AgentURL = "http://" + agentAddr
 	rs.VMURL = "http://" + vmAddr
 
@@ -156,7 +161,7 @@ func StartRemoteWrite() (rs *RemoteWriteStack, err error) {
 	}
 	agent, err := promconfig.RenderAgent(promconfig.AgentOptions{
 		Stack: rs.Settings.Stack, Host: AgentHost, Targets: agentTargets,
-		ReceiverURL: rs.CentralURL + "/api/v1/write",
+		ReceiverURL: rs.ReceiverURL,
 		Auth:        promconfig.BasicAuth{Username: webconfig.AgentUser, PasswordFile: secret("agent_password")},
 	})
 	if err != nil {
@@ -221,7 +226,7 @@ func StartRemoteWrite() (rs *RemoteWriteStack, err error) {
 			ConfigFile: filepath.Join(dir, "central/prometheus.yml"), StoragePath: filepath.Join(dir, "central/data"),
 			ListenAddress: l.Targets[services.Prometheus].Address,
 			RetentionTime: rs.Settings.Retention.MetricsTime, RetentionSize: rs.Settings.Retention.MetricsSize,
-			WebConfigFile: filepath.Join(dir, "central/web.yml"), RemoteWriteReceiver: true,
+			WebConfigFile: filepath.Join(dir, "central/web.yml"), ReceiverListenAddress: receiverAddr,
 		}), env(services.Prometheus), rs.CentralURL + "/-/ready", [2]string{webconfig.StackUser, rs.StackPassword}},
 		{"prometheus-agent", tools.Prometheus, flags.PrometheusAgent(flags.PrometheusAgentOptions{
 			ConfigFile: filepath.Join(dir, "agent/prometheus.yml"), StoragePath: filepath.Join(dir, "agent/data"), ListenAddress: agentAddr,
