@@ -73,3 +73,45 @@ func TestEveryDatasourceReferenceResolves(t *testing.T) {
 		t.Fatalf("only %d datasource references checked", refs)
 	}
 }
+
+// TestVariablesComeFromTheDatasourceTheyFilter: a query variable takes its
+// values from a datasource of the type of every query that uses it (a Loki
+// label's values from Loki), so the filter offers values those queries
+// can match.
+func TestVariablesComeFromTheDatasourceTheyFilter(t *testing.T) {
+	uses := 0
+	for _, d := range builtin(t) {
+		model, err := queries.Parse(d.JSON)
+		if err != nil {
+			t.Fatal(err)
+		}
+		from := map[string]string{}
+		for _, v := range model.Templating.List {
+			if v.Type == "query" && v.Datasource != nil && v.Datasource.Type != nil {
+				from[v.Name] = *v.Datasource.Type
+			}
+		}
+		for _, p := range queries.Panels(model) {
+			for _, target := range p.Targets {
+				var expr, typ string
+				switch q := target.(type) {
+				case *prometheus.Dataquery:
+					expr, typ = q.Expr, TypePrometheus
+				case *loki.Dataquery:
+					expr, typ = q.Expr, TypeLoki
+				}
+				for _, name := range queries.Variables(expr) {
+					if vt, ok := from[name]; ok {
+						uses++
+						if vt != typ {
+							t.Errorf("%s/%s: a %s query filtered by $%s, whose values come from %s", d.UID, deref(p.Title), typ, name, vt)
+						}
+					}
+				}
+			}
+		}
+	}
+	if uses == 0 {
+		t.Fatal("no query uses a query variable")
+	}
+}

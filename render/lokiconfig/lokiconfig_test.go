@@ -252,3 +252,15 @@ func TestPushLimitsAgree(t *testing.T) {
 	require.Equal(t, strconv.Itoa(MaxLineSize/1024)+"KB", get(t, m, "limits_config.max_line_size"))
 	require.Less(t, len(TruncatedSuffix), MaxLineSize)
 }
+
+// TestNothingOutlivesRetention: Loki refuses lines older than the
+// retention, never queries past it, and bounds the streams a tenant may
+// open, so neither old lines nor a label explosion outlive the budget.
+func TestNothingOutlivesRetention(t *testing.T) {
+	m := parsed(t, render(t, options(7)))
+	ret := get(t, m, "limits_config.retention_period")
+	require.Equal(t, true, get(t, m, "limits_config.reject_old_samples"), "old lines must be refused, not stored until the next compaction")
+	require.Equal(t, ret, get(t, m, "limits_config.max_query_lookback"), "queries must not reach past the retention")
+	streams, ok := get(t, m, "limits_config.max_global_streams_per_user").(int)
+	require.True(t, ok && streams > 0, "streams per tenant unbounded: %v", get(t, m, "limits_config.max_global_streams_per_user"))
+}

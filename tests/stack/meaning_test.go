@@ -105,6 +105,22 @@ func TestSecretOutputsStaySecret(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// RunErr does not wait for applies nothing depends on: wait
+			// for every value, and read them under the lock the applies
+			// write under.
+			for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+				mu.Lock()
+				n := len(values)
+				mu.Unlock()
+				if n == len(outs) {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("%d of %d outputs resolved", n, len(outs))
+				}
+			}
+			mu.Lock()
+			defer mu.Unlock()
 			for _, name := range tc.secret {
 				if o, ok := outs[name]; !ok || !pulumi.IsSecret(o) {
 					t.Errorf("the %s output is missing or not secret", name)
@@ -164,6 +180,7 @@ func TestGrafanaAccessSettings(t *testing.T) {
 			"GF_ANALYTICS_REPORTING_ENABLED":        "false",
 			"GF_ANALYTICS_CHECK_FOR_UPDATES":        "false",
 			"GF_ANALYTICS_CHECK_FOR_PLUGIN_UPDATES": "false",
+			"GF_NEWS_NEWS_FEED_ENABLED":             "false",
 			"GF_SECURITY_ADMIN_USER":                b.s.Grafana.AdminUser,
 		} {
 			if env[k] != want {

@@ -39,15 +39,16 @@ func fakeImageID(image string) string {
 
 // registered is one RegisterResource call, as the engine would receive it.
 type registered struct {
-	typ, name string
-	parent    resource.URN
-	provider  resource.URN // "" for components and providers
-	inputs    resource.PropertyMap
-	deps      []resource.URN // explicit dependencies (DependsOn)
-	protect   bool
-	retain    bool
-	dbr       bool
-	replaceOn []string
+	typ, name  string
+	parent     resource.URN
+	provider   resource.URN // "" for components and providers
+	inputs     resource.PropertyMap
+	deps       []resource.URN // explicit dependencies (DependsOn)
+	protect    bool
+	retain     bool
+	dbr        bool
+	replaceOn  []string
+	secretOuts []string // additionalSecretOutputs
 }
 
 // dependsOn reports whether r depends on the resource target.
@@ -68,14 +69,15 @@ type mocks struct {
 func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
 	rpc := args.RegisterRPC
 	r := &registered{
-		typ:       args.TypeToken,
-		name:      args.Name,
-		parent:    resource.URN(rpc.GetParent()),
-		inputs:    args.Inputs,
-		protect:   rpc.GetProtect(),
-		retain:    rpc.GetRetainOnDelete(),
-		dbr:       rpc.GetDeleteBeforeReplace(),
-		replaceOn: rpc.GetReplaceOnChanges(),
+		typ:        args.TypeToken,
+		name:       args.Name,
+		parent:     resource.URN(rpc.GetParent()),
+		inputs:     args.Inputs,
+		protect:    rpc.GetProtect(),
+		retain:     rpc.GetRetainOnDelete(),
+		dbr:        rpc.GetDeleteBeforeReplace(),
+		replaceOn:  rpc.GetReplaceOnChanges(),
+		secretOuts: rpc.GetAdditionalSecretOutputs(),
 	}
 	for _, d := range rpc.GetDependencies() {
 		r.deps = append(r.deps, resource.URN(d))
