@@ -20,12 +20,6 @@ const (
 	agentPasswordFile = "/etc/prometheus/secrets/agent_password"
 )
 
-// AgentPrometheusMemoryMB is the memory limit of an agent's Prometheus: it
-// keeps only a write-ahead log (96.5 MiB RSS measured in agent mode with
-// the rendered configuration, docs/footprint.md), so far less than the
-// central one.
-const AgentPrometheusMemoryMB = 256
-
 // AgentHostArgs configures one agent host.
 type AgentHostArgs struct {
 	Agent config.AgentHost
@@ -72,16 +66,15 @@ func NewAgentHost(ctx *pulumi.Context, name string, args *AgentHostArgs, opts ..
 			ResourcePrefix: prefix, Private: true,
 		}
 		child := pulumi.Parent(a)
-		svc := s.Service
 		files := s.Layout().Files
 
 		if a.NodeExporter, err = NewNodeExporter(ctx, prefix+string(services.NodeExporter), &NodeExporterArgs{
-			Host: host, Service: svc(services.NodeExporter),
+			Host: host, Service: s.AgentService(services.NodeExporter),
 			TextfileHostDir: s.App.NodeTextfileHostDir, TextfileDir: files.NodeTextfileDir,
 		}, child); err != nil {
 			return err
 		}
-		if a.Cadvisor, err = NewCadvisor(ctx, prefix+string(services.Cadvisor), &CadvisorArgs{Host: host, Service: svc(services.Cadvisor)}, child); err != nil {
+		if a.Cadvisor, err = NewCadvisor(ctx, prefix+string(services.Cadvisor), &CadvisorArgs{Host: host, Service: s.AgentService(services.Cadvisor)}, child); err != nil {
 			return err
 		}
 		// The host's own layout: its exporters on its own stack network.
@@ -92,17 +85,17 @@ func NewAgentHost(ctx *pulumi.Context, name string, args *AgentHostArgs, opts ..
 		}
 		if len(s.LogEndpoints) > 0 {
 			if a.Alloy, err = NewAlloy(ctx, prefix+string(services.Alloy), &AlloyArgs{
-				Host: host, Service: svc(services.Alloy), HostLabel: agent.Name, Endpoints: s.LogEndpoints,
+				Host: host, Service: s.AgentService(services.Alloy), HostLabel: agent.Name, Endpoints: s.LogEndpoints,
 			}, child); err != nil {
 				return err
 			}
 		} else {
 			delete(targets, services.Alloy)
 		}
-		promSvc := svc(services.Prometheus)
-		promSvc.MemoryMB = min(promSvc.MemoryMB, AgentPrometheusMemoryMB)
+		// Limits from config.Settings.AgentService, the ones validation
+		// checks against the agent host's memory.
 		a.Prometheus, err = NewAgentPrometheus(ctx, prefix+string(services.Prometheus), &AgentPrometheusArgs{
-			Host: host, Service: promSvc, HostLabel: agent.Name, Targets: targets,
+			Host: host, Service: s.AgentService(services.Prometheus), HostLabel: agent.Name, Targets: targets,
 			ReceiverURL: args.ReceiverURL, AgentPassword: args.AgentPassword,
 		}, child)
 		return err

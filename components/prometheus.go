@@ -117,6 +117,8 @@ func NewPrometheus(ctx *pulumi.Context, name string, args *PrometheusArgs, opts 
 			RetentionTime: args.RetentionTime,
 			RetentionSize: args.RetentionSize,
 		}
+		// GOGC, GOMAXPROCS (flags.PrometheusEnv) and GOMEMLIMIT are added
+		// by deploy through flags.Env, as for the agent's Prometheus.
 		ctr := container{entrypoint: []string{"/bin/prometheus"}, joinAppNetwork: true}
 		if r := args.Receiver; r != nil {
 			opts.Auth = &promconfig.BasicAuth{Username: webconfig.StackUser, PasswordFile: PrometheusStackPasswordFile}

@@ -16,6 +16,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/koprogo/koprogo-monitoring/config"
+	"github.com/koprogo/koprogo-monitoring/render/flags"
 	"github.com/koprogo/koprogo-monitoring/services"
 )
 
@@ -132,8 +133,6 @@ func hostURL(bind string, port config.Port) string {
 // local ports equal the host ports (see TunnelCommand).
 func externalURL(port config.Port) string { return fmt.Sprintf("http://localhost:%d/", port) }
 
-func goMemLimit(memoryMB int) string { return fmt.Sprintf("GOMEMLIMIT=%dMiB", memoryMB*9/10) }
-
 // listenOn is the in-container listen address of a service.
 func listenOn(n services.Name) string { return fmt.Sprintf(":%d", services.Get(n).Port) }
 
@@ -180,10 +179,11 @@ func deploy(ctx *pulumi.Context, parent pulumi.Resource, h Host, n services.Name
 		return err
 	}
 
+	// The Go runtime settings (GOMEMLIMIT from this container's own limit,
+	// Prometheus' measured GOGC and GOMAXPROCS) come from flags.Env, which
+	// the live test's processes also use.
 	envs := append(pulumi.StringArray{}, c.envs...)
-	if row.GoRuntime {
-		envs = append(envs, pulumi.String(goMemLimit(cfg.MemoryMB)))
-	}
+	envs = append(envs, pulumi.ToStringArray(flags.Env(n, cfg.MemoryMB))...)
 
 	networks := docker.ContainerNetworksAdvancedArray{
 		docker.ContainerNetworksAdvancedArgs{Name: h.Network.Name, Aliases: pulumi.StringArray{pulumi.String(string(n))}},

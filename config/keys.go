@@ -84,8 +84,10 @@ func declare(s *Settings) []Key {
 
 	t := &s.Alerts.Thresholds
 	return append(keys,
-		key("memoryBudgetMb", "1792", "Upper bound for the sum of all memory limits, MiB; validation fails above it.",
-			intIn{&s.MemoryBudgetMB, 256, 262144}),
+		key("hostMemoryMb", "2048", "Memory of the Docker host, MiB (KoproGo's VPS has 2 GB).",
+			intIn{&s.HostMemoryMB, minHostMemoryMB, maxHostMemoryMB}),
+		key("monitoringMemoryPercent", "50", "Share of hostMemoryMb the monitoring stack may take, percent; the application (PostgreSQL, the backend, Traefik) needs the rest. The services' memory limits must add up to at most that share.",
+			intIn{&s.MonitoringMemoryPercent, 5, 90}),
 
 		// Retention.
 		key("metricsRetentionTime", "30d", "Prometheus `--storage.tsdb.retention.time` (Prometheus duration).",
@@ -158,7 +160,7 @@ func declare(s *Settings) []Key {
 			logEndpoints{&s.LogEndpoints}),
 		key("logEndpointSecrets", "", "Credentials of the logEndpoints: a JSON object of endpoint name → password or token.",
 			secretValue{p: new(Secret), check: func(v string) error { return secretsByName{&s.logEndpointSecrets}.Set(v) }}),
-		key("agentHosts", "[]", "Further Docker hosts, as a JSON list of `{\"name\", \"dockerHost\": \"ssh://user@host\", \"sshOpts\"}`: each runs node_exporter, cAdvisor, Prometheus in agent mode (and Alloy when logEndpoints is set), publishes no port, and writes to the receiver at receiverAddress.",
+		key("agentHosts", "[]", "Further Docker hosts, as a JSON list of `{\"name\", \"dockerHost\": \"ssh://user@host\", \"sshOpts\", \"hostMemoryMb\"}`: each runs node_exporter, cAdvisor, Prometheus in agent mode (and Alloy when logEndpoints is set), publishes no port, and writes to the receiver at receiverAddress. Their memory limits must fit in monitoringMemoryPercent of the host's hostMemoryMb (default: the central host's).",
 			agentHosts{&s.Agents}),
 		key("receiverAddress", "", "Private `address:port` of this host where the central Prometheus receives the agents' samples (HTTP basic auth; the network must be a private, encrypted one such as WireGuard). Required with agentHosts.",
 			receiverAddr{&s.ReceiverAddress}),

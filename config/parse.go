@@ -137,13 +137,28 @@ func (s *Settings) check(r *report) {
 		r.addf("appNetwork", "%s is the stack's own network; allowed: the application's existing network, or empty", show(s.App.Network))
 	}
 
-	total, memoryKeys := 0, []string{"memoryBudgetMb"}
+	total, memoryKeys := 0, []string{"hostMemoryMb", "monitoringMemoryPercent"}
 	for _, svc := range services.All {
 		total += s.Services[svc.Name].MemoryMB
 		memoryKeys = append(memoryKeys, svc.Key+"MemoryMb")
 	}
-	if r.ok(memoryKeys...) && total > s.MemoryBudgetMB {
-		r.addf("memoryBudgetMb", "the memory limits add up to %d MiB, over the budget of %d MiB; lower a *MemoryMb key or raise memoryBudgetMb", total, s.MemoryBudgetMB)
+	if r.ok(memoryKeys...) && total > s.MemoryBudgetMB() {
+		r.addf("monitoringMemoryPercent", "the memory limits add up to %d MiB, over the %d MiB this stack may take (%d%% of hostMemoryMb %d MiB), which would leave the application too little; lower a *MemoryMb key, or raise monitoringMemoryPercent or hostMemoryMb if the host really has that much to give",
+			total, s.MemoryBudgetMB(), s.MonitoringMemoryPercent, s.HostMemoryMB)
+	}
+	// Each agent host has its own memory and the same share of it; its
+	// containers are fewer, Prometheus' smaller (AgentService).
+	if r.ok(append(memoryKeys, "agentHosts", "logEndpoints")...) {
+		for _, a := range s.Agents {
+			agentTotal := 0
+			for _, n := range s.AgentServices() {
+				agentTotal += s.AgentService(n).MemoryMB
+			}
+			if budget := s.AgentMemoryBudgetMB(a); agentTotal > budget {
+				r.addf("agentHosts", "host %q: the memory limits of its containers add up to %d MiB, over the %d MiB it may take (%d%% of its %d MiB), which would leave its own services too little; lower a *MemoryMb key, or give the host's real memory as its hostMemoryMb",
+					a.Name, agentTotal, budget, s.MonitoringMemoryPercent, s.AgentHostMemoryMB(a))
+			}
+		}
 	}
 
 	if e := s.Email; e.Enabled && r.ok("alertsEnabled") {

@@ -105,8 +105,11 @@ func TestParseReportsExactProblems(t *testing.T) {
 		{"weak admin password", map[string]string{"grafanaAdminPassword": "short-pw"}, map[string]bool{"grafanaAdminPassword": true},
 			[]string{`grafanaAdminPassword: is too short; allowed: at least 20 characters, or unset to generate one`}},
 		{"memory budget exceeded", map[string]string{"prometheusMemoryMb": "2000"}, nil,
-			[]string{fmt.Sprintf("memoryBudgetMb: the memory limits add up to %d MiB, over the budget of 1792 MiB; lower a *MemoryMb key or raise memoryBudgetMb",
+			[]string{fmt.Sprintf("monitoringMemoryPercent: the memory limits add up to %d MiB, over the 1024 MiB this stack may take (50%% of hostMemoryMb 2048 MiB), which would leave the application too little; lower a *MemoryMb key, or raise monitoringMemoryPercent or hostMemoryMb if the host really has that much to give",
 				defaultMemoryTotal()-services.Get(services.Prometheus).MemoryMB+2000)}},
+		{"a smaller host", map[string]string{"hostMemoryMb": "1024"}, nil,
+			[]string{fmt.Sprintf("monitoringMemoryPercent: the memory limits add up to %d MiB, over the 512 MiB this stack may take (50%% of hostMemoryMb 1024 MiB), which would leave the application too little; lower a *MemoryMb key, or raise monitoringMemoryPercent or hostMemoryMb if the host really has that much to give",
+				defaultMemoryTotal())}},
 		{"invalid memory limit is not summed", map[string]string{"lokiMemoryMb": "lots"}, nil,
 			[]string{`lokiMemoryMb: "lots" is out of range; allowed: a whole number from 128 to 65536`}},
 		{"image without tag", map[string]string{"grafanaImage": "grafana/grafana"}, nil,
@@ -292,6 +295,18 @@ func TestParseReportsExactProblems(t *testing.T) {
 				`agentHosts: host "vps2": dockerHost "unix:///var/run/docker.sock" is not ssh://; allowed: ssh://user@host[:port] (an agent host is another machine)`,
 				`agentHosts: host "vps3": sshOpts: "StrictHostKeyChecking=no" turns host key checking off; allowed: ssh options that keep it (add the VPS's host key to known_hosts instead)`,
 			}},
+		// An agent host runs node_exporter, cAdvisor and Prometheus in agent
+		// mode (capped at AgentPrometheusMemoryMB): 32 + 56 + 160 = 248 MiB
+		// with the defaults, against a quarter of its 512 MiB here.
+		{"agent host too small for its containers", map[string]string{"hostMemoryMb": "4096", "monitoringMemoryPercent": "25", "receiverAddress": "10.8.0.1:9091",
+			"agentHosts": `[{"name":"vps2","dockerHost":"ssh://deploy@vps2.example.com","hostMemoryMb":512},{"name":"vps3","dockerHost":"ssh://deploy@vps3.example.com"}]`}, nil,
+			[]string{fmt.Sprintf(`agentHosts: host "vps2": the memory limits of its containers add up to %d MiB, over the 128 MiB it may take (25%% of its 512 MiB), which would leave its own services too little; lower a *MemoryMb key, or give the host's real memory as its hostMemoryMb`,
+				services.Get(services.NodeExporter).MemoryMB+services.Get(services.Cadvisor).MemoryMB+AgentPrometheusMemoryMB)}},
+		{"agent host with its own memory that fits", map[string]string{"receiverAddress": "10.8.0.1:9091",
+			"agentHosts": `[{"name":"vps2","dockerHost":"ssh://deploy@vps2.example.com","hostMemoryMb":512}]`}, nil, nil},
+		{"agent host memory out of range", map[string]string{"receiverAddress": "10.8.0.1:9091",
+			"agentHosts": `[{"name":"vps2","dockerHost":"ssh://deploy@vps2.example.com","hostMemoryMb":64}]`}, nil,
+			[]string{`agentHosts: host "vps2": hostMemoryMb 64 is out of range; allowed: a whole number from 512 to 1048576, or none for hostMemoryMb's value`}},
 		{"receiver without agents", map[string]string{"receiverAddress": "10.8.0.1:9091"}, nil,
 			[]string{`receiverAddress: is set but agentHosts is empty: nothing would use the receiver; allowed: empty, or agentHosts`}},
 		// Every problem at once, not the first one.

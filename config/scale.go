@@ -59,6 +59,10 @@ type AgentHost struct {
 	Name       string   `json:"name"`
 	DockerHost string   `json:"dockerHost"`
 	SSHOpts    []string `json:"sshOpts,omitempty"`
+	// HostMemoryMB is the agent host's memory, MiB; 0 = hostMemoryMb (the
+	// central host's). Its containers' limits must fit in
+	// monitoringMemoryPercent of it, as the central host's must.
+	HostMemoryMB int `json:"hostMemoryMb,omitempty"`
 }
 
 // endpointName is what names an endpoint or a host: it becomes a label
@@ -193,7 +197,7 @@ type agentHosts struct{ p *[]AgentHost }
 func (a agentHosts) Set(v string) error {
 	var out []AgentHost
 	if err := decodeStrict(v, &out); err != nil {
-		return problemf("is not a JSON list of hosts ({\"name\", \"dockerHost\", \"sshOpts\"}): %s", show(err.Error()))
+		return problemf("is not a JSON list of hosts ({\"name\", \"dockerHost\", \"sshOpts\", \"hostMemoryMb\"}): %s", show(err.Error()))
 	}
 	err := checkNamed(out, "host", func(i int, add func(string)) {
 		h := out[i]
@@ -202,6 +206,9 @@ func (a agentHosts) Set(v string) error {
 			add("dockerHost " + err.Error())
 		} else if !strings.HasPrefix(h.DockerHost, "ssh://") {
 			add(fmt.Sprintf("dockerHost %s is not ssh://; allowed: ssh://user@host[:port] (an agent host is another machine)", show(h.DockerHost)))
+		}
+		if h.HostMemoryMB != 0 && (h.HostMemoryMB < minHostMemoryMB || h.HostMemoryMB > maxHostMemoryMB) {
+			add(fmt.Sprintf("hostMemoryMb %d is out of range; allowed: a whole number from %d to %d, or none for hostMemoryMb's value", h.HostMemoryMB, minHostMemoryMB, maxHostMemoryMB))
 		}
 		raw, _ := json.Marshal(h.SSHOpts)
 		var opts []string

@@ -27,14 +27,17 @@ type Settings struct {
 	AllowNonLoopbackBind bool
 	NamePrefix           string
 	// StackSubnet is the stack network's IPv4 subnet.
-	StackSubnet    netip.Prefix
-	Services       map[services.Name]*Service
-	MemoryBudgetMB int
-	Retention      Retention
-	ProtectVolumes bool
-	App            App
-	Alerts         Alerts
-	Email          Email
+	StackSubnet netip.Prefix
+	Services    map[services.Name]*Service
+	// HostMemoryMB and MonitoringMemoryPercent bound the sum of the
+	// services' memory limits (MemoryBudgetMB).
+	HostMemoryMB            int
+	MonitoringMemoryPercent int
+	Retention               Retention
+	ProtectVolumes          bool
+	App                     App
+	Alerts                  Alerts
+	Email                   Email
 	// DeadMansSwitchURL is pinged by the always-firing Watchdog alert;
 	// unset = no dead-man switch.
 	DeadMansSwitchURL Secret
@@ -73,6 +76,58 @@ func (s Settings) HostNet() topology.HostNet {
 // Layout is where everything is on the Docker host.
 func (s Settings) Layout() topology.Layout {
 	return topology.Production(s.NamePrefix, s.App.Scrape, s.HostNet())
+}
+
+// Bounds of hostMemoryMb, on the central host and on agent hosts.
+const (
+	minHostMemoryMB = 512
+	maxHostMemoryMB = 1048576
+)
+
+// MemoryBudgetMB is what the stack may take of the host's memory.
+func (s Settings) MemoryBudgetMB() int { return s.HostMemoryMB * s.MonitoringMemoryPercent / 100 }
+
+// AgentPrometheusMemoryMB caps the memory limit of an agent host's
+// Prometheus. In agent mode it keeps no TSDB and evaluates no rules: 96.5 to
+// 96.7 MiB peak RSS measured with the rendered agent configuration
+// (docs/footprint.md, "Agents and remote write"), 30% above that is 128; the
+// rest is for cAdvisor's per-container series, absent from that measurement
+// (about 8 MiB per 1,000 series on the central one).
+const AgentPrometheusMemoryMB = 160
+
+// AgentServices are the services an agent host runs: its exporters,
+// Prometheus in agent mode, and Alloy when logs have somewhere to go.
+func (s Settings) AgentServices() []services.Name {
+	out := []services.Name{services.NodeExporter, services.Cadvisor, services.Prometheus}
+	if len(s.LogEndpoints) > 0 {
+		out = append(out, services.Alloy)
+	}
+	return out
+}
+
+// AgentService returns the settings of service n on an agent host: the
+// central host's, with Prometheus' limit capped at AgentPrometheusMemoryMB.
+func (s Settings) AgentService(n services.Name) Service {
+	svc := s.Service(n)
+	if n == services.Prometheus {
+		svc.MemoryMB = min(svc.MemoryMB, AgentPrometheusMemoryMB)
+	}
+	return svc
+}
+
+// AgentMemoryBudgetMB is what the agent containers may take of agent host
+// a: the same share as on the central host, of its own memory.
+func (s Settings) AgentMemoryBudgetMB(a AgentHost) int {
+	return s.AgentHostMemoryMB(a) * s.MonitoringMemoryPercent / 100
+}
+
+// AgentHostMemoryMB is agent host a's memory: its own hostMemoryMb, or the
+// central host's.
+func (s Settings) AgentHostMemoryMB(a AgentHost) int {
+	if a.HostMemoryMB != 0 {
+		return a.HostMemoryMB
+	}
+	return s.HostMemoryMB
 }
 
 // Service returns the settings of one deployed service.

@@ -51,7 +51,12 @@ type Service struct {
 	// the default host port it is published on (bound to bindAddress).
 	Port, HostPort int
 	// MemoryMB is the default memory limit; MinMemoryMB the smallest
-	// limit validation accepts.
+	// limit validation accepts. Each default is at least 30% above the
+	// service's working set (measured by `make bench` for the services it
+	// runs, measured elsewhere or published upstream for the others),
+	// rounded up to a multiple of 8 MiB; docs/footprint.md shows each
+	// figure and its source next to the limit. The defaults are production's
+	// and add up to 1,016 MiB of the 2 GB VPS.
 	MemoryMB, MinMemoryMB int
 	// GoRuntime services get GOMEMLIMIT below their limit, so the garbage
 	// collector works harder before the kernel OOM-kills them.
@@ -78,7 +83,12 @@ var All = []Service{
 	{
 		Name: Prometheus, Key: "prometheus", Title: "Prometheus",
 		Image: "prom/prometheus:v3.16.0", Port: 9090, HostPort: 9090,
-		MemoryMB: 512, MinMemoryMB: 128, GoRuntime: true,
+		// Peak RSS about 145 MiB under the dashboards' query load with
+		// GOGC=25 and GOMAXPROCS=1 (render/flags.PrometheusEnv) and ~7,500
+		// head series (an estimate of production with every job up); 110 MiB with
+		// the 2,800 series of `make bench`, about 8 MiB per 1,000 series
+		// (docs/footprint.md, "Prometheus variants").
+		MemoryMB: 200, MinMemoryMB: 128, GoRuntime: true,
 		DataDir: "/prometheus", // the image's data directory, owned by nobody
 		// busybox-based image (quay.io/prometheus/busybox): wget exists.
 		// /-/ready answers 200 once the TSDB is open and the configuration
@@ -90,7 +100,7 @@ var All = []Service{
 	{
 		Name: Alertmanager, Key: "alertmanager", Title: "Alertmanager",
 		Image: "prom/alertmanager:v0.35.0", Port: 9093, HostPort: 9093,
-		MemoryMB: 64, MinMemoryMB: 32, GoRuntime: true,
+		MemoryMB: 56, MinMemoryMB: 32, GoRuntime: true, // peak RSS about 42 MiB (make bench)
 		DataDir:     "/alertmanager",                    // silences and notification log
 		Health:      Probe{Path: "/-/ready", Via: Wget}, // busybox-based image
 		StartPeriod: 30 * time.Second,
@@ -101,7 +111,7 @@ var All = []Service{
 		// host's interfaces, not a container's.
 		Name: NodeExporter, Key: "nodeExporter", Title: "node_exporter",
 		Image: "prom/node-exporter:v1.12.1", Port: 9100, HostPort: 9100,
-		MemoryMB: 48, MinMemoryMB: 16, GoRuntime: true, HostNetwork: true,
+		MemoryMB: 32, MinMemoryMB: 16, GoRuntime: true, HostNetwork: true, // peak RSS about 21 MiB (make bench)
 		// busybox-based image; the landing page answers without running
 		// the collectors.
 		Health:      Probe{Path: "/", Via: Wget},
@@ -110,7 +120,7 @@ var All = []Service{
 	{
 		Name: PostgresExporter, Key: "postgresExporter", Title: "postgres_exporter",
 		Image: "quay.io/prometheuscommunity/postgres-exporter:v0.17.1", Port: 9187, HostPort: 9187,
-		MemoryMB: 48, MinMemoryMB: 16, GoRuntime: true,
+		MemoryMB: 32, MinMemoryMB: 16, GoRuntime: true, // peak RSS about 19 MiB (make bench)
 		// busybox-based image. The landing page does not touch the
 		// database, so an unreachable PostgreSQL shows as pg_up 0 (and
 		// alerts) instead of a restarting exporter.
@@ -121,7 +131,10 @@ var All = []Service{
 		// Published on ghcr.io (not gcr.io) since v0.53.
 		Name: Cadvisor, Key: "cadvisor", Title: "cAdvisor",
 		Image: "ghcr.io/google/cadvisor:v0.60.5", Port: 8080, HostPort: 8082,
-		MemoryMB: 128, MinMemoryMB: 64, GoRuntime: true,
+		// Not run here. 40 MiB steady state on a 30-container host with
+		// tuned housekeeping and metric groups disabled
+		// (vonrobak/fedora-homelab-containers#131).
+		MemoryMB: 56, MinMemoryMB: 48, GoRuntime: true,
 		// Alpine-based image: busybox wget exists; /healthz is cAdvisor's
 		// own health endpoint.
 		Health:      Probe{Path: "/healthz", Via: Wget},
@@ -131,7 +144,11 @@ var All = []Service{
 		// 3.7 or later: the healthcheck is its `loki -health` subcommand.
 		Name: Loki, Key: "loki", Title: "Loki",
 		Image: "grafana/loki:3.7.3", Port: 3100, HostPort: 3100,
-		MemoryMB: 384, MinMemoryMB: 128, GoRuntime: true,
+		// Not run by make bench (AGPL). The real 3.7.3 binary with this
+		// loki.yaml peaked at 245 MB RSS over 11 minutes of light traffic
+		// in this repository's Loki lab; only pathological pushes or query
+		// results of tens of MB go beyond, whatever the limit.
+		MemoryMB: 304, MinMemoryMB: 128, GoRuntime: true,
 		DataDir: "/loki", // created owned by the image's user 10001 since 3.7
 		// /ready answers 503 while the ingester joins its ring.
 		Health:      Probe{Path: "/ready", Via: LokiHealth},
@@ -142,7 +159,9 @@ var All = []Service{
 		// The log shipper; Promtail reached end of life on 2026-03-02.
 		Name: Alloy, Key: "alloy", Title: "Grafana Alloy",
 		Image: "grafana/alloy:v1.19.1", Port: 12345, HostPort: 12345,
-		MemoryMB: 192, MinMemoryMB: 64, GoRuntime: true,
+		// Not run here. At most 72 MiB (anon + kernel) shipping the journal
+		// (tiiuae/ghaf#1957); Grafana's sizing is 120 MiB per MiB/s of logs.
+		MemoryMB: 96, MinMemoryMB: 64, GoRuntime: true,
 		DataDir:     "/var/lib/alloy/data", // read positions: a restart neither loses nor repeats logs
 		Health:      Probe{Path: "/-/ready", Via: BashTCP},
 		StartPeriod: 30 * time.Second,
@@ -150,7 +169,10 @@ var All = []Service{
 	{
 		Name: Grafana, Key: "grafana", Title: "Grafana",
 		Image: "grafana/grafana:13.2.0", Port: 3000, HostPort: 3001,
-		MemoryMB: 256, MinMemoryMB: 128, GoRuntime: true,
+		// Not run here (AGPL). About 180 MiB idle with Prometheus and Loki
+		// datasources (grafana/grafana#123017, 12.4.3); 13.0-13.2.0 leak
+		// memory through gzip responses until 13.2.1 (grafana/grafana#132743).
+		MemoryMB: 240, MinMemoryMB: 128, GoRuntime: true,
 		DataDir: "/var/lib/grafana", // owned by the image's user grafana (472)
 		// The default image is Alpine-based: busybox wget exists.
 		// /api/health answers 200 once the database is migrated.

@@ -55,6 +55,34 @@ func Prometheus(o PrometheusOptions) []string {
 	return args
 }
 
+// PrometheusEnv is the Go runtime environment of the Prometheus containers
+// (central and agent), besides the GOMEMLIMIT every Go service gets (Env).
+// Prometheus has no command-line flag for either setting; both only change
+// how its Go runtime manages memory and threads, never what it scrapes,
+// stores, evaluates or answers. Measured with the real binary under the
+// dashboards' query load (docs/footprint.md, "Prometheus variants"):
+//
+//   - GOGC=25: the garbage collector runs when the heap has grown by 25%
+//     instead of Prometheus' own default of 75%. At a few thousand series
+//     the live heap is about 25 MiB, mostly fixed costs (the TSDB head's
+//     series stripes, scrape caches, package initialisation), and what a
+//     higher GOGC adds is garbage waiting to be collected: about 20 MiB of
+//     peak RSS less, for about 0.2 CPU seconds per minute more. Lower
+//     values (GOGC=10) save only 2-3 MiB more for twice that CPU.
+//   - GOMAXPROCS=1: one thread runs Go code at a time (a query, the GC,
+//     compaction), so Prometheus never takes both cores of the 2-core VPS
+//     from PostgreSQL and the backend; fewer per-thread caches and GC
+//     workers save 2-3 MiB and some CPU. A single PromQL query is evaluated
+//     by one goroutine either way; concurrent dashboard queries wait their
+//     turn (measured: tens of milliseconds more per query).
+//
+// Prometheus reads GOGC from the environment when its configuration file
+// sets no runtime.gogc (the rendered prometheus.yml sets none), and its
+// --auto-gomaxprocs honours a GOMAXPROCS that is already set.
+func PrometheusEnv() []string {
+	return []string{"GOGC=25", "GOMAXPROCS=1"}
+}
+
 // PrometheusAgentOptions are the paths and address of an agent host's
 // Prometheus.
 type PrometheusAgentOptions struct {

@@ -59,6 +59,7 @@ func TestLive(t *testing.T) {
 	if !t.Run("targets", func(t *testing.T) { checkTargets(ctx, t, st) }) {
 		t.FailNow()
 	}
+	t.Run("runtime environment", func(t *testing.T) { checkRuntimeEnv(ctx, t, st) })
 	t.Run("rules", func(t *testing.T) { checkRules(ctx, t, st, groups) })
 	t.Run("retention", func(t *testing.T) { checkRetention(ctx, t, st) })
 	t.Run("host network panels", func(t *testing.T) { checkHostNetworkPanels(ctx, t, st) })

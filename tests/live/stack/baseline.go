@@ -26,5 +26,15 @@ func baselinePromConfig(stackName string, l topology.Layout) ([]byte, error) {
 	for _, sc := range cfg.ScrapeConfigs {
 		sc.MetricRelabelConfigs = nil
 	}
-	return []byte(cfg.String()), nil
+	return marshal(cfg), nil
+}
+
+// marshal writes a loaded configuration back. Loading fills the runtime
+// section with its defaults (gogc 75, or the GOGC of the process that loads
+// it), and a runtime.gogc in the file overrides the GOGC environment variable
+// of the Prometheus that reads it: the section is cleared, so that, as with
+// the file render/promconfig writes, the environment decides.
+func marshal(cfg *promcfg.Config) []byte {
+	cfg.Runtime = promcfg.RuntimeConfig{}
+	return []byte(cfg.String())
 }

@@ -206,30 +206,34 @@ func StartRemoteWrite() (rs *RemoteWriteStack, err error) {
 	if err := rs.StartVM(); err != nil {
 		return rs, err
 	}
+	// Each process with its container's Go runtime environment; the agent's
+	// Prometheus with the agent host's limit.
+	env := func(n services.Name) []string { return flags.Env(n, rs.Settings.Service(n).MemoryMB) }
 	procs := []struct {
 		name, bin string
 		args      []string
+		env       []string
 		ready     string
 		auth      [2]string
 	}{
 		{"node_exporter-central", tools.NodeExporter, flags.NodeExporter(flags.NodeExporterOptions{
 			RootFS: "/", TextfileDir: filepath.Join(dir, "textfile-central"), ListenAddress: l.Targets[services.NodeExporter].Address,
-		}), "http://" + l.Targets[services.NodeExporter].Address + "/metrics", [2]string{}},
+		}), env(services.NodeExporter), "http://" + l.Targets[services.NodeExporter].Address + "/metrics", [2]string{}},
 		{"node_exporter-agent", tools.NodeExporter, flags.NodeExporter(flags.NodeExporterOptions{
 			RootFS: "/", TextfileDir: filepath.Join(dir, "textfile-agent"), ListenAddress: agentNodeAddr,
-		}), "http://" + agentNodeAddr + "/metrics", [2]string{}},
+		}), flags.Env(services.NodeExporter, rs.Settings.AgentService(services.NodeExporter).MemoryMB), "http://" + agentNodeAddr + "/metrics", [2]string{}},
 		{"prometheus-central", tools.Prometheus, flags.Prometheus(flags.PrometheusOptions{
 			ConfigFile: filepath.Join(dir, "central/prometheus.yml"), StoragePath: filepath.Join(dir, "central/data"),
 			ListenAddress: l.Targets[services.Prometheus].Address,
 			RetentionTime: rs.Settings.Retention.MetricsTime, RetentionSize: rs.Settings.Retention.MetricsSize,
 			WebConfigFile: filepath.Join(dir, "central/web.yml"), ReceiverListenAddress: receiverAddr,
-		}), rs.CentralURL + "/-/ready", [2]string{webconfig.StackUser, rs.StackPassword}},
+		}), env(services.Prometheus), rs.CentralURL + "/-/ready", [2]string{webconfig.StackUser, rs.StackPassword}},
 		{"prometheus-agent", tools.Prometheus, flags.PrometheusAgent(flags.PrometheusAgentOptions{
 			ConfigFile: filepath.Join(dir, "agent/prometheus.yml"), StoragePath: filepath.Join(dir, "agent/data"), ListenAddress: agentAddr,
-		}), rs.AgentURL + "/-/ready", [2]string{}},
+		}), flags.Env(services.Prometheus, rs.Settings.AgentService(services.Prometheus).MemoryMB), rs.AgentURL + "/-/ready", [2]string{}},
 	}
 	for _, pr := range procs {
-		p, err := startProcess(pr.name, dir, pr.bin, pr.args, nil, nil)
+		p, err := startProcess(pr.name, dir, pr.bin, pr.args, pr.env, nil)
 		if err != nil {
 			return rs, err
 		}

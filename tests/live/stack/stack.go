@@ -66,6 +66,11 @@ type Options struct {
 	// Baseline runs an untuned stack for comparison in the footprint report:
 	// plain scrape jobs without relabelling and exporters with default flags.
 	Baseline bool
+	// Unless Baseline is set, every process runs with the Go runtime
+	// environment its container gets (flags.Env for its service and the
+	// settings' memory limit), so the live test and the footprint
+	// benchmark run what is deployed; the baseline runs the binaries'
+	// defaults.
 }
 
 // Start renders the production files for a loopback layout and starts
@@ -222,25 +227,30 @@ func Start(opts Options) (st *Stack, err error) {
 	}
 	procs := []struct {
 		name, bin string
+		svc       services.Name
 		args, env []string
 		ready     string
 	}{
-		{"node_exporter", tools.NodeExporter, nodeArgs, nil, "http://" + addr(services.NodeExporter) + "/metrics"},
-		{"postgres_exporter", tools.PostgresExporter, pgArgs, []string{
+		{"node_exporter", tools.NodeExporter, services.NodeExporter, nodeArgs, nil, "http://" + addr(services.NodeExporter) + "/metrics"},
+		{"postgres_exporter", tools.PostgresExporter, services.PostgresExporter, pgArgs, []string{
 			"DATA_SOURCE_USER_FILE=" + filepath.Join(dir, "secrets/pg_user"),
 			"DATA_SOURCE_PASS_FILE=" + filepath.Join(dir, "secrets/pg_password"),
 			"DATA_SOURCE_URI_FILE=" + filepath.Join(dir, "secrets/pg_uri"),
 		}, "http://" + addr(services.PostgresExporter) + "/metrics"},
-		{"alertmanager", tools.Alertmanager, flags.Alertmanager(flags.AlertmanagerOptions{
+		{"alertmanager", tools.Alertmanager, services.Alertmanager, flags.Alertmanager(flags.AlertmanagerOptions{
 			ConfigFile: filepath.Join(dir, "alertmanager.yml"), StoragePath: filepath.Join(dir, "alertmanager-data"), ListenAddress: addr(services.Alertmanager),
 		}), nil, st.AMURL + "/-/ready"},
-		{"prometheus", tools.Prometheus, flags.Prometheus(flags.PrometheusOptions{
+		{"prometheus", tools.Prometheus, services.Prometheus, flags.Prometheus(flags.PrometheusOptions{
 			ConfigFile: filepath.Join(dir, "prometheus.yml"), StoragePath: filepath.Join(dir, "prometheus-data"), ListenAddress: addr(services.Prometheus),
 			RetentionTime: st.Settings.Retention.MetricsTime, RetentionSize: st.Settings.Retention.MetricsSize,
 		}), nil, st.PromURL + "/-/ready"},
 	}
 	for _, pr := range procs {
-		p, err := startProcess(pr.name, dir, pr.bin, pr.args, pr.env, nil)
+		env := pr.env
+		if !opts.Baseline {
+			env = append(env, flags.Env(pr.svc, st.Settings.Service(pr.svc).MemoryMB)...)
+		}
+		p, err := startProcess(pr.name, dir, pr.bin, pr.args, env, nil)
 		if err != nil {
 			return st, err
 		}
