@@ -107,6 +107,11 @@ func NewGrafana(ctx *pulumi.Context, name string, args *GrafanaArgs, opts ...pul
 				env("GF_ANALYTICS_CHECK_FOR_UPDATES", "false"),
 				env("GF_ANALYTICS_CHECK_FOR_PLUGIN_UPDATES", "false"),
 				env("GF_NEWS_NEWS_FEED_ENABLED", "false"),
+				// Off by default; said explicitly because the pinned 13.2.0
+				// leaks goroutines and memory in its gzip middleware
+				// (grafana/grafana#132743, fixed in 13.2.1), which would
+				// outgrow the memory limit (docs/footprint.md).
+				env("GF_SERVER_ENABLE_GZIP", "false"),
 				// Logs go to stdout (json-file, rotated); no log files in the
 				// container.
 				env("GF_LOG_MODE", "console"),
