@@ -755,12 +755,14 @@ func logCases(l config.LogStorage) []ruleCase {
 		{name: "refused long ago", alert: "LokiLinesRefused", at: 30 * time.Minute,
 			input: []series{s(`loki_discarded_samples_total{`+lk+`,format="",policy="",reason="too_far_behind",retention_hours="168",tenant="fake"}`, event)}},
 
+		// Alloy's own label host (the endpoint) arrives as exported_host:
+		// the scrape's host target label takes the name (honor_labels false).
 		{name: "batches dropped", alert: "AlloyLogsDropped", at: 10 * time.Minute,
-			input: []series{s(`loki_write_dropped_entries_total{`+al+`,component_id="loki.write.loki",host="loki:3100",tenant="",reason="ingester_error"}`, event)},
-			exp: []expAlert{{Warning, lbl("instance", "alloy:12345", "host", "loki:3100", "reason", "ingester_error"), "Alloy dropped log entries for loki:3100",
-				"Alloy gave up sending about 9 log entries to loki:3100 in 10 minutes (reason ingester_error): they are lost. Refused by Loki (see LokiLinesRefused), or the endpoint was unreachable through every retry."}}},
+			input: []series{s(`loki_write_dropped_entries_total{`+al+`,host="vps",component_id="loki.write.loki",exported_host="loki:3100",tenant="",reason="ingester_error"}`, event)},
+			exp: []expAlert{{Warning, lbl("instance", "alloy:12345", "host", "vps", "exported_host", "loki:3100", "reason", "ingester_error"), "Alloy on vps dropped log entries for loki:3100",
+				"Alloy on vps gave up sending about 9 log entries to loki:3100 in 10 minutes (reason ingester_error): they are lost. Refused by Loki (see LokiLinesRefused), or the endpoint was unreachable through every retry."}}},
 		{name: "nothing dropped lately", alert: "AlloyLogsDropped", at: 30 * time.Minute,
-			input: []series{s(`loki_write_dropped_entries_total{`+al+`,component_id="loki.write.loki",host="loki:3100",tenant="",reason="ingester_error"}`, event)}},
+			input: []series{s(`loki_write_dropped_entries_total{`+al+`,host="vps",component_id="loki.write.loki",exported_host="loki:3100",tenant="",reason="ingester_error"}`, event)}},
 
 		{name: "cut by Alloy", alert: "LogLinesTruncated", at: 61 * time.Minute,
 			input: []series{s(`loki_process_truncated_fields_total{`+al+`,component_id="loki.process.ship",field="line"}`, event)},

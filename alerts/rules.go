@@ -619,8 +619,8 @@ func logRules(l config.LogStorage) []Rule {
 		{
 			Name: "AlloyLogsDropped", Severity: Warning, Component: Monitoring,
 			Expr:        signals.AlloyDroppedEntries(alloy, "10m") + ` > 0`,
-			Summary:     `Alloy dropped log entries for {{ $labels.host }}`,
-			Description: `Alloy gave up sending about {{ $value | printf "%.0f" }} log entries to {{ $labels.host }} in 10 minutes (reason {{ $labels.reason }}): they are lost. Refused by Loki (see LokiLinesRefused), or the endpoint was unreachable through every retry.`,
+			Summary:     `Alloy on {{ $labels.host }} dropped log entries for {{ $labels.exported_host }}`,
+			Description: `Alloy on {{ $labels.host }} gave up sending about {{ $value | printf "%.0f" }} log entries to {{ $labels.exported_host }} in 10 minutes (reason {{ $labels.reason }}): they are lost. Refused by Loki (see LokiLinesRefused), or the endpoint was unreachable through every retry.`,
 			Threshold:   "any entry dropped in 10 m",
 		},
 		{

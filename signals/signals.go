@@ -170,7 +170,10 @@ func AlloyTruncatedLines(sel Sel, window string) string {
 }
 
 // AlloyDroppedEntries is the log entries Alloy gave up sending after its
-// retries, by endpoint host and reason.
+// retries, by endpoint and reason. Alloy names the endpoint in a label
+// `host`, which collides with the host target label: Prometheus keeps the
+// target's (the host Alloy runs on) and renames Alloy's to exported_host
+// (honor_labels is false).
 func AlloyDroppedEntries(sel Sel, window string) string {
-	return `sum by (instance, host, reason) (increase(loki_write_dropped_entries_total` + sel.String() + `[` + window + `]))`
+	return `sum by (host, instance, exported_host, reason) (increase(loki_write_dropped_entries_total` + sel.String() + `[` + window + `]))`
 }
