@@ -16,7 +16,7 @@ BENCH_DURATION ?= 10m
 # For `make tunnel`: the deployed stack whose UIs to forward.
 STACK ?= staging
 
-.PHONY: all tools postgres vet test bench tunnel
+.PHONY: all tools host-packages vet test bench tunnel
 
 all: test
 
@@ -24,10 +24,12 @@ all: test
 tools:
 	./scripts/build-tools.sh
 
-# The live test starts a throwaway PostgreSQL server; fail early and clearly
-# when its binaries are not installed.
-postgres:
+# The live test starts a throwaway PostgreSQL server, and runs the container
+# healthchecks that need a shell with busybox (the images' shell); fail
+# early and clearly when they are not installed.
+host-packages:
 	@./scripts/pg-bindir.sh >/dev/null || { echo "PostgreSQL server binaries (initdb, postgres) not found: install the Debian package 'postgresql' (.ci/run does this)" >&2; exit 1; }
+	@command -v busybox >/dev/null || { echo "busybox not found: install the Debian package 'busybox' (.ci/run does this)" >&2; exit 1; }
 
 # go.mod must say what the code imports (a dependency marked indirect that
 # the program imports directly is one `go mod tidy` away from a surprise),
@@ -37,12 +39,12 @@ vet:
 	$(GO) mod tidy -diff
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); test -z "$$unformatted" || { echo "not gofmt-formatted: $$unformatted" >&2; exit 1; }
 
-test: tools postgres vet
+test: tools host-packages vet
 	KOPROGO_TOOLS_BIN=$(TOOLS_BIN) $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
 
 # Runs the live stack and an untuned baseline for BENCH_DURATION each and
 # writes docs/footprint.md with the measured numbers.
-bench: tools postgres
+bench: tools host-packages
 	KOPROGO_TOOLS_BIN=$(TOOLS_BIN) $(GO) run ./tests/live/footprint -duration $(BENCH_DURATION) -out docs/footprint.md
 
 # Forwards the UIs of a deployed stack (bound to 127.0.0.1 on the VPS) to

@@ -16,6 +16,8 @@ import (
 type AlloyArgs struct {
 	Host    Host
 	Service config.Service
+	// HostLabel is the host label of the streams, as on the host's metrics.
+	HostLabel string
 	// LokiPushURL is the stack's own Loki; "" when logs go only to
 	// Endpoints.
 	LokiPushURL string
@@ -71,7 +73,7 @@ func NewAlloy(ctx *pulumi.Context, name string, args *AlloyArgs, opts ...pulumi.
 	return newComponent(ctx, name, func(c *Alloy) error {
 		endpoints, secrets := alloyEndpoints(args.Endpoints)
 		cfg, err := alloyconfig.Render(alloyconfig.Options{
-			Stack: args.Host.Stack, LokiPushURL: args.LokiPushURL, Endpoints: endpoints,
+			Stack: args.Host.Stack, Host: args.HostLabel, LokiPushURL: args.LokiPushURL, Endpoints: endpoints,
 			LokiContainer:  services.ContainerName(args.Host.NamePrefix, services.Loki),
 			AlloyContainer: services.ContainerName(args.Host.NamePrefix, services.Alloy),
 		})

@@ -22,6 +22,9 @@ type GrafanaContentArgs struct {
 	Thresholds    config.Thresholds   // the dashboards' red steps, as the alert rules' thresholds
 	AdminUser     string              // Grafana admin login
 	AdminPassword pulumi.StringOutput // secret
+	// PrometheusAuth is how Grafana logs in to Prometheus when its
+	// endpoints require basic auth (agent hosts); nil = they do not.
+	PrometheusAuth *DatasourceAuth
 	// Grafana is what makes Grafana ready for the admin's login: the
 	// admin password reset, which runs once the container is healthy. Every
 	// provider resource waits for it.
@@ -29,6 +32,12 @@ type GrafanaContentArgs struct {
 	// CustomDashboardsDir holds operators' dashboard JSON files
 	// (dashboards.CustomDir, relative to the project directory); "" = none.
 	CustomDashboardsDir string
+}
+
+// DatasourceAuth is a basic-auth login of Grafana to a datasource.
+type DatasourceAuth struct {
+	Username string
+	Password pulumi.StringOutput // secret
 }
 
 // GrafanaContent owns the Grafana provider, the datasources, the folder and
@@ -133,7 +142,7 @@ func NewGrafanaContent(ctx *pulumi.Context, name string, args *GrafanaContentArg
 		through := []pulumi.ResourceOption{pulumi.Parent(c), pulumi.Provider(c.Provider), afterGrafana}
 
 		for _, in := range dsInputs {
-			ds, err := grafanaprovider.NewDataSource(ctx, name+"-datasource-"+in.ds.typ, &grafanaprovider.DataSourceArgs{
+			dsArgs := &grafanaprovider.DataSourceArgs{
 				Type:            pulumi.String(in.ds.typ),
 				Name:            pulumi.String(in.ds.name),
 				Uid:             pulumi.String(in.ds.uid),
@@ -141,7 +150,16 @@ func NewGrafanaContent(ctx *pulumi.Context, name string, args *GrafanaContentArg
 				AccessMode:      pulumi.String("proxy"),
 				IsDefault:       pulumi.Bool(in.ds.isDefault),
 				JsonDataEncoded: pulumi.String(in.jsonData),
-			}, through...)
+			}
+			if a := args.PrometheusAuth; a != nil && in.ds.svc == services.Prometheus {
+				dsArgs.BasicAuthEnabled = pulumi.Bool(true)
+				dsArgs.BasicAuthUsername = pulumi.String(a.Username)
+				dsArgs.SecureJsonDataEncoded = a.Password.ApplyT(func(pw string) (string, error) {
+					b, err := json.Marshal(map[string]string{"basicAuthPassword": pw})
+					return string(b), err
+				}).(pulumi.StringOutput)
+			}
+			ds, err := grafanaprovider.NewDataSource(ctx, name+"-datasource-"+in.ds.typ, dsArgs, through...)
 			if err != nil {
 				return err
 			}

@@ -37,6 +37,14 @@ type Host struct {
 	Stack       string // labels the volumes
 	// ProtectVolumes marks data volumes `protect`.
 	ProtectVolumes bool
+	// ResourcePrefix prefixes the Pulumi names of the resources on this
+	// host: "" on the central host (its names predate agent hosts and
+	// must not change), "<agent>-" on an agent host, whose resources
+	// would otherwise have the same URNs as another agent's.
+	ResourcePrefix string
+	// Private hosts publish no port: an agent host is reached by nobody,
+	// its Prometheus sends to the central one.
+	Private bool
 }
 
 // Service is what every service component exports, and its resources.
@@ -95,6 +103,12 @@ type container struct {
 	keepDefaultCaps bool
 	joinAppNetwork  bool // Prometheus and postgres_exporter reach the application
 	pidHost         bool
+	// health replaces the service table's probe (a probe that needs
+	// credentials); nil = the table's.
+	health []string
+	// extraPorts are published besides the service's own host port (the
+	// central Prometheus's remote-write receiver on a private address).
+	extraPorts docker.ContainerPortArray
 }
 
 // securityOpts are the containers' security options, in the forms the
@@ -134,7 +148,7 @@ func hostListenOn(h Host, cfg config.Service) string {
 // the container of service n as children of parent, and fills out.
 func deploy(ctx *pulumi.Context, parent pulumi.Resource, h Host, n services.Name, cfg config.Service, c container, out *Service) error {
 	row := services.Get(n)
-	name := string(n)
+	name := h.ResourcePrefix + string(n)
 	containerName := services.ContainerName(h.NamePrefix, n)
 	opts := []pulumi.ResourceOption{pulumi.Parent(parent), pulumi.Provider(h.Provider)}
 
@@ -172,7 +186,7 @@ func deploy(ctx *pulumi.Context, parent pulumi.Resource, h Host, n services.Name
 	}
 
 	networks := docker.ContainerNetworksAdvancedArray{
-		docker.ContainerNetworksAdvancedArgs{Name: h.Network.Name, Aliases: pulumi.StringArray{pulumi.String(name)}},
+		docker.ContainerNetworksAdvancedArgs{Name: h.Network.Name, Aliases: pulumi.StringArray{pulumi.String(string(n))}},
 	}
 	if c.joinAppNetwork && h.AppNetwork != "" {
 		// An existing network owned by the application: joined by name,
@@ -188,6 +202,9 @@ func deploy(ctx *pulumi.Context, parent pulumi.Resource, h Host, n services.Name
 	health := row.Health.Command(row.Port)
 	if row.HostNetwork {
 		health = row.Health.CommandAt(h.Gateway, int(cfg.HostPort))
+	}
+	if c.health != nil {
+		health = c.health
 	}
 	args := &docker.ContainerArgs{
 		Name: pulumi.String(containerName),
@@ -242,12 +259,14 @@ func deploy(ctx *pulumi.Context, parent pulumi.Resource, h Host, n services.Name
 		// join; it listens on the stack network's gateway.
 		args.NetworkMode = pulumi.String("host")
 	} else {
-		args.Ports = docker.ContainerPortArray{docker.ContainerPortArgs{
-			Internal: pulumi.Int(row.Port),
-			External: pulumi.Int(int(cfg.HostPort)),
-			Ip:       pulumi.String(h.BindAddress),
-			Protocol: pulumi.String("tcp"),
-		}}
+		if !h.Private {
+			args.Ports = append(docker.ContainerPortArray{docker.ContainerPortArgs{
+				Internal: pulumi.Int(row.Port),
+				External: pulumi.Int(int(cfg.HostPort)),
+				Ip:       pulumi.String(h.BindAddress),
+				Protocol: pulumi.String("tcp"),
+			}}, c.extraPorts...)
+		}
 		// Explicit: left unset, the provider reads back the engine's
 		// value and shows a diff that replaces the container
 		// (pulumi-docker #1272). With networksAdvanced set, the provider

@@ -158,8 +158,6 @@ func declare(s *Settings) []Key {
 			logEndpoints{&s.LogEndpoints}),
 		key("logEndpointSecrets", "", "Credentials of the logEndpoints: a JSON object of endpoint name → password or token.",
 			secretValue{p: new(Secret), check: func(v string) error { return secretsByName{&s.logEndpointSecrets}.Set(v) }}),
-		key("localLoki", "true", "Ship logs to the stack's own Loki (false: only to logEndpoints).",
-			boolValue{&s.LocalLoki}),
 		key("agentHosts", "[]", "Further Docker hosts, as a JSON list of `{\"name\", \"dockerHost\": \"ssh://user@host\", \"sshOpts\"}`: each runs node_exporter, cAdvisor, Prometheus in agent mode (and Alloy when logEndpoints is set), publishes no port, and writes to the receiver at receiverAddress.",
 			agentHosts{&s.Agents}),
 		key("receiverAddress", "", "Private `address:port` of this host where the central Prometheus receives the agents' samples (HTTP basic auth; the network must be a private, encrypted one such as WireGuard). Required with agentHosts.",

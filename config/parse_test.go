@@ -282,8 +282,6 @@ func TestParseReportsExactProblems(t *testing.T) {
 		{"logs kept as long as the metrics history", map[string]string{"logRetentionDays": "30", "metricsRetentionTime": "30d"}, nil, nil},
 		{"no Loki disk budget", map[string]string{"lokiDiskBudgetGb": "0"}, nil,
 			[]string{`lokiDiskBudgetGb: "0" is out of range; allowed: a whole number from 1 to 100000`}},
-		{"log endpoints only, without the local Loki", map[string]string{"localLoki": "false"}, nil,
-			[]string{`localLoki: is false but logEndpoints is empty: logs would go nowhere; allowed: true, or false with at least one log endpoint`}},
 		{"agent hosts need a private receiver", map[string]string{"agentHosts": `[{"name":"vps2","dockerHost":"ssh://deploy@vps2.example.com","sshOpts":["-o","StrictHostKeyChecking=yes"]}]`}, nil,
 			[]string{`receiverAddress: is required with agentHosts: the private address:port of this host where agents send their samples, such as 10.8.0.1:9091`}},
 		{"agent hosts with a public receiver", map[string]string{"agentHosts": `[{"name":"vps2","dockerHost":"ssh://deploy@vps2.example.com"}]`, "receiverAddress": "203.0.113.5:9091"}, nil,

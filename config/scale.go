@@ -355,9 +355,6 @@ func (s *Settings) checkScale(r *report) {
 		}
 		attachSecrets(r, "logEndpoints", "logEndpointSecrets", names, auths, s.logEndpointSecrets, func(i int, sec Secret) { s.LogEndpoints[i].Secret = sec })
 	}
-	if !s.LocalLoki && len(s.LogEndpoints) == 0 && r.ok("localLoki", "logEndpoints") {
-		r.addf("localLoki", "is false but logEndpoints is empty: logs would go nowhere; allowed: true, or false with at least one log endpoint")
-	}
 	if r.ok("agentHosts", "receiverAddress") {
 		switch {
 		case len(s.Agents) > 0 && s.ReceiverAddress == "":

@@ -44,10 +44,9 @@ type Settings struct {
 	HostLabel string
 	// RemoteWrite are the engines the central Prometheus also writes to.
 	RemoteWrite []RemoteWrite
-	// LogEndpoints are the Loki endpoints Alloy also ships to; LocalLoki
-	// says whether it ships to the stack's own Loki.
+	// LogEndpoints are the Loki endpoints Alloy ships to besides the
+	// stack's own Loki (the only log shipping of agent hosts).
 	LogEndpoints []LogEndpoint
-	LocalLoki    bool
 	// Agents are the further hosts, remote-writing to the receiver
 	// published at ReceiverAddress.
 	Agents          []AgentHost

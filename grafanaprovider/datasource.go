@@ -13,6 +13,10 @@ type DataSource struct {
 
 	// AccessMode is "proxy" (the Grafana server queries) or "direct".
 	AccessMode pulumi.StringPtrOutput `pulumi:"accessMode"`
+	// BasicAuthEnabled and BasicAuthUsername: Grafana authenticates to the
+	// datasource; the password goes in secureJsonData (basicAuthPassword).
+	BasicAuthEnabled  pulumi.BoolPtrOutput   `pulumi:"basicAuthEnabled"`
+	BasicAuthUsername pulumi.StringPtrOutput `pulumi:"basicAuthUsername"`
 	// HttpHeaders are custom HTTP headers sent to the datasource (secret).
 	HttpHeaders pulumi.StringMapOutput `pulumi:"httpHeaders"`
 	// IsDefault marks the organisation's default datasource.
@@ -59,6 +63,8 @@ func NewDataSource(ctx *pulumi.Context, name string, args *DataSourceArgs, opts 
 
 type dataSourceArgs struct {
 	AccessMode            *string           `pulumi:"accessMode"`
+	BasicAuthEnabled      *bool             `pulumi:"basicAuthEnabled"`
+	BasicAuthUsername     *string           `pulumi:"basicAuthUsername"`
 	HttpHeaders           map[string]string `pulumi:"httpHeaders"`
 	IsDefault             *bool             `pulumi:"isDefault"`
 	JsonDataEncoded       *string           `pulumi:"jsonDataEncoded"`
@@ -73,6 +79,10 @@ type dataSourceArgs struct {
 type DataSourceArgs struct {
 	// AccessMode is "proxy" (default) or "direct".
 	AccessMode pulumi.StringPtrInput
+	// BasicAuthEnabled and BasicAuthUsername: the password is
+	// secureJsonData's basicAuthPassword.
+	BasicAuthEnabled  pulumi.BoolPtrInput
+	BasicAuthUsername pulumi.StringPtrInput
 	// HttpHeaders are custom HTTP headers; made secret.
 	HttpHeaders pulumi.StringMapInput
 	// IsDefault marks the organisation's default datasource.

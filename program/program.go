@@ -29,9 +29,11 @@ func Run(ctx *pulumi.Context) error {
 	return nil
 }
 
-// Outputs are the stack outputs by name. grafanaAdminPassword is secret.
+// Outputs are the stack outputs by name. grafanaAdminPassword is secret,
+// and so is prometheusPassword, the login of Prometheus's stack user, there
+// only when agent hosts make Prometheus require one.
 func Outputs(st *components.Stack) map[string]pulumi.Output {
-	return map[string]pulumi.Output{
+	out := map[string]pulumi.Output{
 		"grafanaUrl":           st.Services[services.Grafana].HostURL,
 		"prometheusUrl":        st.Services[services.Prometheus].HostURL,
 		"alertmanagerUrl":      st.Services[services.Alertmanager].HostURL,
@@ -41,4 +43,8 @@ func Outputs(st *components.Stack) map[string]pulumi.Output {
 		"sshTunnel":            st.TunnelCommand,
 		"imageDigests":         st.ImageDigests,
 	}
+	if len(st.Agents) > 0 {
+		out["prometheusPassword"] = st.PrometheusPassword
+	}
+	return out
 }

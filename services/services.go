@@ -229,3 +229,16 @@ func (p Probe) CommandAt(addr string, port int) []string {
 		return []string{"CMD", "wget", "-q", "-O", "/dev/null", url}
 	}
 }
+
+// CommandWithBasicAuth is the healthcheck of a Wget-probed service whose
+// endpoints require basic auth: the password is read from a file in the
+// container when the probe runs, so it is in neither the container's
+// configuration (`docker inspect`) nor a process's arguments.
+func (p Probe) CommandWithBasicAuth(port int, user, passwordFile string) []string {
+	if p.Via != Wget {
+		panic("services: basic auth probes need wget")
+	}
+	return []string{"CMD-SHELL", fmt.Sprintf(
+		`wget -q -O /dev/null --header "Authorization: Basic $(printf '%%s:%%s' '%s' "$(cat '%s')" | base64)" http://127.0.0.1:%d%s`,
+		user, passwordFile, port, p.Path)}
+}

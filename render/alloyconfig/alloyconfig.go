@@ -56,6 +56,10 @@ const (
 // Options is everything config.alloy depends on.
 type Options struct {
 	Stack string // the stack label on every stream
+	// Host is the host label of every stream that has none of its own
+	// (the journal's streams carry the machine's host name): the same
+	// value as on the host's metrics.
+	Host string
 	// LokiPushURL is the stack's own Loki; "" ships only to Endpoints.
 	LokiPushURL string
 	// Endpoints are further Loki endpoints (a Loki cluster, a managed Loki).
@@ -115,6 +119,9 @@ func (o Options) FeedbackRules() []Feedback {
 func Render(o Options) ([]byte, error) {
 	if o.Stack == "" {
 		return nil, errors.New("alloyconfig: empty stack name")
+	}
+	if o.Host == "" {
+		return nil, errors.New("alloyconfig: empty host label")
 	}
 	if o.LokiContainer == "" || o.AlloyContainer == "" {
 		return nil, errors.New("alloyconfig: no Loki or Alloy container name for the feedback rules")
@@ -212,7 +219,9 @@ func Render(o Options) ([]byte, error) {
 		block{"loki.process", "ship", process(o)},
 
 		block{"loki.write", "loki", append([]stmt{
-			attr{"external_labels", object{{LabelStack, str(o.Stack)}}},
+			// A stream's own labels win over these (loki.write merges
+			// them under the stream's), so the journal keeps its host.
+			attr{"external_labels", object{{LabelHost, str(o.Host)}, {LabelStack, str(o.Stack)}}},
 		}, endpoints...)},
 	}
 

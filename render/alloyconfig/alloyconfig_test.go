@@ -35,6 +35,7 @@ const golden = "testdata/config.prod.golden.alloy"
 
 var prodOptions = Options{
 	Stack:          "prod",
+	Host:           "vps-prod.koprogo.com",
 	LokiPushURL:    "http://koprogo-mon-loki:3100/loki/api/v1/push",
 	LokiContainer:  "koprogo-mon-loki",
 	AlloyContainer: "koprogo-mon-alloy",
@@ -170,7 +171,7 @@ func TestShipsEverySourceToLoki(t *testing.T) {
 	w, write := one[lokiWrite](t, cs, "loki.write")
 	require.Len(t, write.Endpoints, 1)
 	require.Equal(t, prodOptions.LokiPushURL, write.Endpoints[0].URL)
-	require.Equal(t, map[string]string{LabelStack: "prod"}, write.ExternalLabels)
+	require.Equal(t, map[string]string{LabelStack: "prod", LabelHost: "vps-prod.koprogo.com"}, write.ExternalLabels)
 	// Every source goes through the processing stage, which writes.
 	p, process := one[lokiProcess](t, cs, "loki.process")
 	require.Equal(t, []any{exportValue(w.id() + ".receiver")}, process.ForwardTo)

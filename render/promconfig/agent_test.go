@@ -126,3 +126,16 @@ func TestAgentRefusals(t *testing.T) {
 		})
 	}
 }
+
+// An agent host without Alloy (no log endpoint) has no alloy job, which
+// would otherwise be down for good; the other jobs stay.
+func TestAgentWithoutAlloy(t *testing.T) {
+	o := agentOptions()
+	delete(o.Targets, services.Alloy)
+	out := string(renderAgent(t, o))
+	require.NotContains(t, out, "job_name: alloy")
+	for _, j := range []services.Name{services.Prometheus, services.NodeExporter, services.Cadvisor} {
+		require.Contains(t, out, "job_name: "+string(j))
+	}
+	require.Contains(t, string(renderAgent(t, agentOptions())), "job_name: alloy")
+}

@@ -214,7 +214,7 @@ const ReceiverName = "central"
 type AgentOptions struct {
 	Stack   string                            // external label stack, as on the central Prometheus
 	Host    string                            // host label of every series from this host (required)
-	Targets map[services.Name]topology.Target // one per AgentJobs entry
+	Targets map[services.Name]topology.Target // one per AgentJobs entry; Alloy only where it runs
 	// ReceiverURL is the central receiver,
 	// http://<private address>:<port>/api/v1/write, and Auth its agent user.
 	ReceiverURL string
@@ -238,6 +238,9 @@ func RenderAgent(o AgentOptions) ([]byte, error) {
 	cfg := promcfg.Config{GlobalConfig: global(o.Stack)}
 	for _, svc := range AgentJobs {
 		t, ok := o.Targets[svc]
+		if !ok && svc == services.Alloy {
+			continue // Alloy runs on an agent host only when logs have somewhere to go
+		}
 		if !ok || t.Address == "" {
 			return nil, fmt.Errorf("promconfig: agent: no scrape target for %s", svc)
 		}

@@ -6,6 +6,9 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
@@ -52,6 +55,7 @@ func TestRemoteWrite(t *testing.T) {
 	ctx := context.Background()
 
 	t.Run("wrong credentials refused", func(t *testing.T) { checkRefusals(ctx, t, rs) })
+	t.Run("container healthcheck logs in", func(t *testing.T) { checkAuthHealthcheck(t, rs) })
 	if !t.Run("both hosts in the engine", func(t *testing.T) { checkBothHosts(ctx, t, rs) }) {
 		t.FailNow()
 	}
@@ -447,4 +451,47 @@ func keys(m map[string]bool) []string {
 func firstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")
 	return line
+}
+
+// checkAuthHealthcheck runs the central Prometheus's container healthcheck
+// (CMD-SHELL) the way its image does: busybox's sh, wget, base64, cat and
+// printf, nothing else on the PATH. It passes with the stack user's
+// password file, fails with a wrong one, and never has the password on its
+// command line.
+func checkAuthHealthcheck(t *testing.T, rs *stack.RemoteWriteStack) {
+	bb, err := exec.LookPath("busybox")
+	if err != nil {
+		t.Fatal("busybox not found: install the Debian package busybox (.ci/run does)")
+	}
+	bin := t.TempDir()
+	for _, applet := range []string{"sh", "wget", "base64", "cat", "printf"} {
+		if err := os.Symlink(bb, filepath.Join(bin, applet)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	u, err := url.Parse(rs.CentralURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	port, err := strconv.Atoi(u.Port())
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrong := filepath.Join(t.TempDir(), "wrong")
+	if err := os.WriteFile(wrong, []byte("not-the-password"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	probe := services.Get(services.Prometheus).Health
+	for file, wantOK := range map[string]bool{filepath.Join(rs.Dir, "secrets/stack_password"): true, wrong: false} {
+		test := probe.CommandWithBasicAuth(port, webconfig.StackUser, file)
+		if test[0] != "CMD-SHELL" || strings.Contains(test[1], rs.StackPassword) {
+			t.Fatalf("healthcheck %q: not a shell probe, or the password is in it", test)
+		}
+		cmd := exec.Command(filepath.Join(bin, "sh"), "-c", test[1])
+		cmd.Env = []string{"PATH=" + bin}
+		out, err := cmd.CombinedOutput()
+		if (err == nil) != wantOK {
+			t.Errorf("healthcheck with %s: %v (%s), want success %v", filepath.Base(file), err, out, wantOK)
+		}
+	}
 }

@@ -68,9 +68,20 @@ func TestPrometheusRetentionFollowsConfig(t *testing.T) {
 // The stack outputs are secret where they carry a secret (the Grafana admin
 // password, configured or generated), and no other output carries one.
 func TestSecretOutputsStaySecret(t *testing.T) {
-	for _, stack := range []string{"prod", "staging"} {
-		t.Run(stack, func(t *testing.T) {
-			s := stacks.File(t, stack).Parse(t, stack)
+	for _, tc := range []struct {
+		name, stack string
+		values      map[string]string
+		secret      []string // the outputs that must be secret, and the only ones
+	}{
+		{"prod", "prod", nil, []string{"grafanaAdminPassword"}},
+		{"staging", "staging", nil, []string{"grafanaAdminPassword"}},
+		{"prod with agent hosts", "prod", map[string]string{
+			"agentHosts": `[{"name":"worker-1","dockerHost":"ssh://deploy@worker-1.koprogo.com"}]`, "receiverAddress": receiverAddr,
+		}, []string{"grafanaAdminPassword", "prometheusPassword"}},
+	} {
+		stack := tc.stack
+		t.Run(tc.name, func(t *testing.T) {
+			s := stacks.File(t, stack).With(tc.values).Parse(t, stack)
 			sec := stacks.SecretsFor(stack)
 			var outs map[string]pulumi.Output
 			var mu sync.Mutex
@@ -94,19 +105,22 @@ func TestSecretOutputsStaySecret(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !pulumi.IsSecret(outs["grafanaAdminPassword"]) {
-				t.Error("the grafanaAdminPassword output is not secret")
+			for _, name := range tc.secret {
+				if o, ok := outs[name]; !ok || !pulumi.IsSecret(o) {
+					t.Errorf("the %s output is missing or not secret", name)
+				}
 			}
-			needles := []string{sec.DSN(), sec.DSNPassword, sec.SMTPPassword, sec.DeadMansURL, generated(generatedAdmin), generated(generatedBootstrap)}
+			needles := []string{sec.DSN(), sec.DSNPassword, sec.SMTPPassword, sec.DeadMansURL, generated(generatedAdmin), generated(generatedBootstrap),
+				generated(agentPassword), generated(stackPassword)}
 			if sec.AdminPassword != "" {
 				needles = append(needles, sec.AdminPassword)
 			}
 			for name, o := range outs {
-				if name == "grafanaAdminPassword" {
+				if slices.Contains(tc.secret, name) {
 					continue
 				}
 				if pulumi.IsSecret(o) {
-					t.Errorf("output %s is secret; only grafanaAdminPassword should be", name)
+					t.Errorf("output %s is secret; only %q should be", name, tc.secret)
 				}
 				for _, n := range needles {
 					if strings.Contains(flatten(values[name]), n) {

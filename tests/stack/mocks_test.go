@@ -9,6 +9,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"golang.org/x/crypto/bcrypt"
 )
 
 // Mock outputs of the resources whose outputs the program reads.
@@ -90,6 +91,13 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		outs["repoDigest"] = resource.NewStringProperty(strings.Split(name, ":")[0] + "@" + fakeImageID(name))
 	case typeRandomPassword:
 		outs["result"] = resource.MakeSecret(resource.NewStringProperty(generated(args.Name)))
+		// A real bcrypt hash of the result, as pulumi-random computes it
+		// (at the lowest cost, for speed).
+		h, err := bcrypt.GenerateFromPassword([]byte(generated(args.Name)), bcrypt.MinCost)
+		if err != nil {
+			return "", nil, err
+		}
+		outs["bcryptHash"] = resource.MakeSecret(resource.NewStringProperty(string(h)))
 	}
 	m.mu.Lock()
 	m.all = append(m.all, r)

@@ -453,7 +453,7 @@ func TestUploadsAreTheRenderedFiles(t *testing.T) {
 				HTTPPort: loki.Port, DataDir: loki.DataDir, RetentionDays: s.Retention.LogDays,
 			})), false}},
 			services.Alloy: {alloyconfig.ConfigPath: {must(alloyconfig.Render(alloyconfig.Options{
-				Stack: s.Stack, LokiPushURL: l.LokiPushURL,
+				Stack: s.Stack, Host: s.HostLabel, LokiPushURL: l.LokiPushURL,
 				LokiContainer:  services.ContainerName(s.NamePrefix, services.Loki),
 				AlloyContainer: services.ContainerName(s.NamePrefix, services.Alloy),
 			})), false}},
