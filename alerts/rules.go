@@ -71,9 +71,10 @@ func job(s services.Name) string { return signals.Job(s) }
 // Several hosts. Every series carries a host label (the central host's and
 // each agent's); an alert about a host's data keeps it, so that it names the
 // host and an exporter down on one host inhibits only that host's alerts
-// (render/amconfig). Jobs that run on every host (exporterOnEveryHost) have
-// their down alert per host, including a host that reports but has no
-// target of the job. absent() cannot be per host: it only says a series
+// (render/amconfig). node_exporter and cAdvisor, which every host runs
+// (promconfig.AgentJobs; Alloy only with logEndpoints), have their down
+// alert per host, including a host that reports but has no target of the
+// job. absent() cannot be per host: it only says a series
 // exists on no host at all. It stays where that is the question (a job of
 // the central host only, a critical container or the backup metric, which
 // may live on any host), guarded by everywhereUp so that an exporter down
@@ -87,11 +88,6 @@ func job(s services.Name) string { return signals.Job(s) }
 func knownHosts() string {
 	return `group by (host) (present_over_time(up{` + job(services.Prometheus) + `,host!=""}[` + model.Duration(hostMemory).String() + `]))`
 }
-
-// exporterOnEveryHost are the jobs every host runs, the central one and each
-// agent (promconfig.AgentJobs less Alloy, which an agent runs only with
-// logEndpoints).
-var exporterOnEveryHost = []services.Name{services.NodeExporter, services.Cadvisor}
 
 // exporterDownExpr fires per host for an exporter every host runs: its
 // target is down, or the host reports (its Prometheus's own up series) but
@@ -121,6 +117,7 @@ func hostRules(t config.Thresholds) []Rule {
 	node := signals.Of(services.NodeExporter)
 	// Summaries name the host: instance is the exporter's address, the
 	// same on every host.
+	//
 	// Every filesystem that holds data, the host root (reported as
 	// mountpoint="/" with --path.rootfs) and any data disk alike.
 	fs := node.With(signals.RealFilesystems)
