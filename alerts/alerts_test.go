@@ -21,6 +21,7 @@ import (
 
 	"github.com/koprogo/koprogo-monitoring/config"
 	"github.com/koprogo/koprogo-monitoring/internal/testkit"
+	"github.com/koprogo/koprogo-monitoring/internal/testkit/hostaware"
 	"github.com/koprogo/koprogo-monitoring/internal/testkit/stacks"
 )
 
@@ -266,7 +267,7 @@ func TestThresholdsFollowSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{`mode=~"idle|iowait|steal"}[5m])) / count by (instance) (node_cpu_seconds_total{job="node-exporter",mode="idle"})) > 61.5`, `/ 3600 > 49,`} {
+	for _, want := range []string{`mode=~"idle|iowait|steal"}[5m])) / count by (host, instance) (node_cpu_seconds_total{job="node-exporter",mode="idle"})) > 61.5`, `/ 3600 > 49,`} {
 		if !bytes.Contains(out, []byte(want)) {
 			t.Errorf("rendered rules lack %q", want)
 		}
@@ -361,5 +362,24 @@ func TestKeysExist(t *testing.T) {
 	sort.Strings(keys)
 	if len(keys) > 0 {
 		t.Errorf("rules name unknown config keys: %v", keys)
+	}
+}
+
+// TestRulesKeepHostsApart: no rule aggregates or matches the series of
+// several hosts together (hostaware.Problems); the promtool cases with two
+// hosts show what that would do.
+func TestRulesKeepHostsApart(t *testing.T) {
+	for _, stack := range testedStacks {
+		for _, g := range Groups(stackAlerts(t, stack)) {
+			for _, r := range g.Rules {
+				problems, err := hostaware.Problems(r.Expr)
+				if err != nil {
+					t.Fatalf("%s: %v", r.Name, err)
+				}
+				for _, p := range problems {
+					t.Errorf("%s/%s (%s): %s", r.Name, r.Severity, stack, p)
+				}
+			}
+		}
 	}
 }

@@ -47,8 +47,10 @@ func above(th float64) float64 { return th + math.Min(5, (100-th)/2) }
 func below(th float64) float64 { return th - math.Min(5, th/2) }
 
 const (
-	ne = `job="node-exporter",instance="vps:9100"`
-	ca = `job="cadvisor",instance="cadvisor:8080"`
+	// node_exporter and cAdvisor run on every host, at the same address:
+	// only host tells them apart.
+	ne = `job="node-exporter",instance="node-exporter:9100",host="vps"`
+	ca = `job="cadvisor",instance="cadvisor:8080",host="vps"`
 	pe = `job="postgres-exporter",instance="postgres-exporter:9187"`
 	tr = `job="traefik",instance="traefik:8082"`
 	pr = `job="prometheus",instance="prometheus:9090"`
@@ -81,35 +83,101 @@ func downCases(alert, sev, jobName, instance string, hold time.Duration, summary
 	}
 }
 
+// onHost is the labels of a job every host runs, on one host: same job,
+// same instance (the exporter's address in the host's Docker network), only
+// host differs.
+func onHost(jobName, instance, host string) string {
+	return `job="` + jobName + `",instance="` + instance + `",host="` + host + `"`
+}
+
+// heartbeat is a host's Prometheus scraping itself: the series that says
+// the host reports (knownHosts, HostNotReporting).
+func heartbeat(host, values string) series {
+	return s(`up{job="prometheus",instance="`+host+`:9090",host="`+host+`"}`, values)
+}
+
+// hostDownCases prove the down alert of an exporter every host runs
+// (exporterDownExpr) with two hosts, vps and worker-1: the target down on
+// one host fires for that host only; a host that reports without the
+// target fires for it; a host gone silent is HostNotReporting's; with no
+// target and no Prometheus reporting at all the absent() branch still
+// fires; a blip shorter than the hold is quiet.
+func hostDownCases(alert, sev, jobName, instance string, hold time.Duration, summary, description func(host string) string) []ruleCase {
+	up := func(host, values string) series { return s(`up{`+onHost(jobName, instance, host)+`}`, values) }
+	exp := func(host string, kv ...string) []expAlert {
+		return []expAlert{{sev, lbl(kv...), summary(host), description(host)}}
+	}
+	at := hold + 3*time.Minute
+	blipMinutes := max(1, int(hold/time.Minute)-1)
+	both := []series{heartbeat("vps", "1x30"), heartbeat("worker-1", "1x30")}
+	return []ruleCase{
+		{name: "down on worker-1, up on vps", alert: alert, at: at,
+			input: append([]series{up("vps", "1x30"), up("worker-1", "0x30")}, both...),
+			exp:   exp("worker-1", "job", jobName, "instance", instance, "host", "worker-1")},
+		{name: "worker-1 reports but has no target", alert: alert, at: at,
+			input: append([]series{up("vps", "1x30")}, both...),
+			exp:   exp("worker-1", "host", "worker-1")},
+		{name: "up on both hosts", alert: alert, at: at,
+			input: append([]series{up("vps", "1x30"), up("worker-1", "1x30")}, both...)},
+		{name: "worker-1 silent: HostNotReporting's alert", alert: alert, at: 15 * time.Minute,
+			input: []series{heartbeat("vps", "1x30"), up("vps", "1x30"), heartbeat("worker-1", "1x3"), up("worker-1", "1x3")}},
+		{name: "nothing scraped at all", alert: alert, at: at,
+			input: []series{s(`up{job="some-other",instance="x:1"}`, "1x20")},
+			exp:   exp("", "job", jobName)},
+		{name: "down for less than for", alert: alert, at: time.Duration(3+blipMinutes)*time.Minute + 30*time.Second,
+			input: []series{heartbeat("vps", "1x20"), up("vps", "1x3 "+strings.Repeat("0 ", blipMinutes)+"1x20")}},
+	}
+}
+
+// on is what the summaries append when the alert has a host label.
+func on(host string) string {
+	if host == "" {
+		return ""
+	}
+	return " on " + host
+}
+
 func cases(st config.Alerts) []ruleCase {
 	t := st.Thresholds
 	var cs []ruleCase
 	add := func(c ...ruleCase) { cs = append(cs, c...) }
 
 	// --- host -------------------------------------------------------------
-	add(downCases("NodeExporterDown", Critical, "node-exporter", "vps:9100", exporterDownFor,
-		"node_exporter is down",
-		"Prometheus cannot scrape node_exporter: no host metrics, no backup timestamp. Host and backup alerts are inhibited meanwhile.")...)
+	nodeDown := func(host string) string { return "node_exporter is down" + on(host) }
+	nodeDownDesc := func(host string) string {
+		if host != "" {
+			host = " on host " + host
+		}
+		return "Prometheus cannot scrape node_exporter" + host + ": no host metrics, no backup timestamp from it. That host's host and backup alerts are inhibited meanwhile."
+	}
+	add(hostDownCases("NodeExporterDown", Critical, "node-exporter", "node-exporter:9100", exporterDownFor, nodeDown, nodeDownDesc)...)
 
-	cpu := func(busy float64) []series {
+	cpuOn := func(host string, busy float64) []series {
 		// Two CPUs; per minute each spends busy% in user, the rest in idle
 		// and iowait (iowait counts as not busy).
 		var out []series
+		l := onHost("node-exporter", "node-exporter:9100", host)
 		for _, c := range []string{"0", "1"} {
 			out = append(out,
-				s(`node_cpu_seconds_total{`+ne+`,cpu="`+c+`",mode="user"}`, "0+"+f(busy*0.6)+"x40"),
-				s(`node_cpu_seconds_total{`+ne+`,cpu="`+c+`",mode="iowait"}`, "0+3x40"),
-				s(`node_cpu_seconds_total{`+ne+`,cpu="`+c+`",mode="idle"}`, "0+"+f((100-busy)*0.6-3)+"x40"))
+				s(`node_cpu_seconds_total{`+l+`,cpu="`+c+`",mode="user"}`, "0+"+f(busy*0.6)+"x40"),
+				s(`node_cpu_seconds_total{`+l+`,cpu="`+c+`",mode="iowait"}`, "0+3x40"),
+				s(`node_cpu_seconds_total{`+l+`,cpu="`+c+`",mode="idle"}`, "0+"+f((100-busy)*0.6-3)+"x40"))
 		}
 		return out
 	}
-	cpuDesc := func(v float64) string {
-		return fmt.Sprintf("CPU busy at %.1f%% on vps:9100 for 15 minutes (iowait and steal not counted as busy); threshold %s%%.", v, num(t.CPUHighPercent))
+	cpu := func(busy float64) []series { return cpuOn("vps", busy) }
+	cpuDesc := func(host string, v float64) string {
+		return fmt.Sprintf("CPU busy at %.1f%% on %s for 15 minutes (iowait and steal not counted as busy); threshold %s%%.", v, host, num(t.CPUHighPercent))
 	}
 	add(
 		ruleCase{name: "busy above threshold", alert: "HostCpuHigh", at: 25 * time.Minute, input: cpu(above(t.CPUHighPercent)),
-			exp: []expAlert{{Warning, lbl("instance", "vps:9100"), "CPU busy on vps:9100", cpuDesc(above(t.CPUHighPercent))}}},
+			exp: []expAlert{{Warning, lbl("instance", "node-exporter:9100", "host", "vps"), "CPU busy on vps", cpuDesc("vps", above(t.CPUHighPercent))}}},
 		ruleCase{name: "busy just below threshold", alert: "HostCpuHigh", at: 25 * time.Minute, input: cpu(below(t.CPUHighPercent))},
+		// Same instance on both hosts: summed together they would average
+		// out under the threshold (and name no host).
+		ruleCase{name: "worker-1 busy, vps idle: not averaged", alert: "HostCpuHigh", at: 25 * time.Minute,
+			input: append(cpuOn("vps", 5), cpuOn("worker-1", above(t.CPUHighPercent))...),
+			exp:   []expAlert{{Warning, lbl("instance", "node-exporter:9100", "host", "worker-1"), "CPU busy on worker-1", cpuDesc("worker-1", above(t.CPUHighPercent))}}},
 	)
 
 	mem := func(used float64) []series {
@@ -120,8 +188,8 @@ func cases(st config.Alerts) []ruleCase {
 	}
 	add(
 		ruleCase{name: "used above threshold", alert: "HostMemoryHigh", at: 15 * time.Minute, input: mem(above(t.MemoryHighPercent)),
-			exp: []expAlert{{Warning, ne2("vps:9100"), "Memory nearly exhausted on vps:9100",
-				fmt.Sprintf("%.1f%% of memory in use (MemAvailable-based) on vps:9100; threshold %s%%.", above(t.MemoryHighPercent), num(t.MemoryHighPercent))}}},
+			exp: []expAlert{{Warning, ne2("node-exporter:9100"), "Memory nearly exhausted on vps",
+				fmt.Sprintf("%.1f%% of memory in use (MemAvailable-based) on vps; threshold %s%%.", above(t.MemoryHighPercent), num(t.MemoryHighPercent))}}},
 		ruleCase{name: "used just below threshold", alert: "HostMemoryHigh", at: 15 * time.Minute, input: mem(below(t.MemoryHighPercent))},
 	)
 
@@ -138,9 +206,9 @@ func cases(st config.Alerts) []ruleCase {
 		}
 	}
 	diskAlert := func(sev string, free, th float64) expAlert {
-		return expAlert{sev, lbl("job", "node-exporter", "instance", "vps:9100", "mountpoint", "/", "fstype", "ext4", "device", "/dev/sda1"),
-			"Disk space low on vps:9100 (/)",
-			fmt.Sprintf("Only %.1f%% free on / (/dev/sda1) of vps:9100; %s below %s%%.", free, sev, num(th))}
+		return expAlert{sev, lbl("job", "node-exporter", "instance", "node-exporter:9100", "host", "vps", "mountpoint", "/", "fstype", "ext4", "device", "/dev/sda1"),
+			"Disk space low on vps (/)",
+			fmt.Sprintf("Only %.1f%% free on / (/dev/sda1) of vps; %s below %s%%.", free, sev, num(th))}
 	}
 	// A data disk (PostgreSQL's volume on its own filesystem), not growing:
 	// full is full, wherever it is mounted. tmpfs is not a disk.
@@ -156,9 +224,9 @@ func cases(st config.Alerts) []ruleCase {
 		}
 	}
 	dataAlert := func(sev string, free, th float64) expAlert {
-		return expAlert{sev, lbl("job", "node-exporter", "instance", "vps:9100", "mountpoint", "/mnt/data", "fstype", "xfs", "device", "/dev/sdb"),
-			"Disk space low on vps:9100 (/mnt/data)",
-			fmt.Sprintf("Only %.1f%% free on /mnt/data (/dev/sdb) of vps:9100; %s below %s%%.", free, sev, num(th))}
+		return expAlert{sev, lbl("job", "node-exporter", "instance", "node-exporter:9100", "host", "vps", "mountpoint", "/mnt/data", "fstype", "xfs", "device", "/dev/sdb"),
+			"Disk space low on vps (/mnt/data)",
+			fmt.Sprintf("Only %.1f%% free on /mnt/data (/dev/sdb) of vps; %s below %s%%.", free, sev, num(th))}
 	}
 	between := (warnFree + critFree) / 2
 	add(
@@ -171,6 +239,21 @@ func cases(st config.Alerts) []ruleCase {
 			exp: []expAlert{dataAlert(Warning, critFree/2, warnFree), dataAlert(Critical, critFree/2, critFree)}},
 		ruleCase{name: "a data filesystem just above the warning threshold", alert: "HostDiskSpaceLow", at: 10 * time.Minute, input: dataDisk(above(warnFree))},
 	)
+	// Two hosts with the same root device: the full one is named, the other
+	// stays quiet.
+	workerFS := onHost("node-exporter", "node-exporter:9100", "worker-1") + `,mountpoint="/",fstype="ext4",device="/dev/sda1"`
+	add(ruleCase{name: "worker-1's root below the critical threshold, vps's fine", alert: "HostDiskSpaceLow", at: 10 * time.Minute,
+		input: append(disk(above(warnFree)),
+			s(`node_filesystem_size_bytes{`+workerFS+`}`, "100e9x20"),
+			s(`node_filesystem_avail_bytes{`+workerFS+`}`, f(critFree/2*1e9)+"x20")),
+		exp: []expAlert{
+			{Warning, lbl("job", "node-exporter", "instance", "node-exporter:9100", "host", "worker-1", "mountpoint", "/", "fstype", "ext4", "device", "/dev/sda1"),
+				"Disk space low on worker-1 (/)",
+				fmt.Sprintf("Only %.1f%% free on / (/dev/sda1) of worker-1; %s below %s%%.", critFree/2, Warning, num(warnFree))},
+			{Critical, lbl("job", "node-exporter", "instance", "node-exporter:9100", "host", "worker-1", "mountpoint", "/", "fstype", "ext4", "device", "/dev/sda1"),
+				"Disk space low on worker-1 (/)",
+				fmt.Sprintf("Only %.1f%% free on / (/dev/sda1) of worker-1; %s below %s%%.", critFree/2, Critical, num(critFree))},
+		}})
 
 	fill := func(dropPerMinute float64) []series {
 		return []series{
@@ -181,9 +264,9 @@ func cases(st config.Alerts) []ruleCase {
 	add(
 		// 100 MB/min from 30 GB: empty in 5 hours.
 		ruleCase{name: "full within hours", alert: "HostDiskFillingUp", at: 65 * time.Minute, input: fill(1e8),
-			exp: []expAlert{{Warning, lbl("job", "node-exporter", "instance", "vps:9100", "mountpoint", "/", "fstype", "ext4", "device", "/dev/sda1"),
-				"Disk filling up on vps:9100 (/)",
-				"/ (/dev/sda1) on vps:9100 is 23.5% free and will be full within 24 hours at the rate of the last 6 hours."}}},
+			exp: []expAlert{{Warning, lbl("job", "node-exporter", "instance", "node-exporter:9100", "host", "vps", "mountpoint", "/", "fstype", "ext4", "device", "/dev/sda1"),
+				"Disk filling up on vps (/)",
+				"/ (/dev/sda1) on vps is 23.5% free and will be full within 24 hours at the rate of the last 6 hours."}}},
 		// 15 MB/min from 30 GB: empty in 33 hours, beyond the 24 h horizon.
 		ruleCase{name: "full in more than 24 hours", alert: "HostDiskFillingUp", at: 65 * time.Minute, input: fill(1.5e7)},
 	)
@@ -196,31 +279,41 @@ func cases(st config.Alerts) []ruleCase {
 	}
 	add(
 		ruleCase{name: "root remounted read-only", alert: "HostFilesystemReadOnly", at: 5 * time.Minute, input: ro("1"),
-			exp: []expAlert{{Critical, lbl("job", "node-exporter", "instance", "vps:9100", "mountpoint", "/", "fstype", "ext4", "device", "/dev/sda1"),
-				"Read-only filesystem on vps:9100 (/)",
-				"/ (/dev/sda1) on vps:9100 is mounted read-only, usually the kernel's reaction to an I/O error: writes (PostgreSQL, Prometheus) fail."}}},
+			exp: []expAlert{{Critical, lbl("job", "node-exporter", "instance", "node-exporter:9100", "host", "vps", "mountpoint", "/", "fstype", "ext4", "device", "/dev/sda1"),
+				"Read-only filesystem on vps (/)",
+				"/ (/dev/sda1) on vps is mounted read-only, usually the kernel's reaction to an I/O error: writes (PostgreSQL, Prometheus) fail."}}},
 		ruleCase{name: "root writable, squashfs snap ignored", alert: "HostFilesystemReadOnly", at: 5 * time.Minute, input: ro("0")},
 	)
 
-	load := func(perCore float64) []series {
+	loadOn := func(host string, perCore float64) []series {
+		l := onHost("node-exporter", "node-exporter:9100", host)
 		return []series{
-			s(`node_load15{`+ne+`}`, f(perCore*2)+"x30"),
-			s(`node_cpu_seconds_total{`+ne+`,cpu="0",mode="idle"}`, "0+30x30"),
-			s(`node_cpu_seconds_total{`+ne+`,cpu="1",mode="idle"}`, "0+30x30"),
+			s(`node_load15{`+l+`}`, f(perCore*2)+"x30"),
+			s(`node_cpu_seconds_total{`+l+`,cpu="0",mode="idle"}`, "0+30x30"),
+			s(`node_cpu_seconds_total{`+l+`,cpu="1",mode="idle"}`, "0+30x30"),
 		}
+	}
+	load := func(perCore float64) []series { return loadOn("vps", perCore) }
+	loadAlert := func(host string, perCore float64) expAlert {
+		return expAlert{Warning, lbl("instance", "node-exporter:9100", "host", host), "High load on " + host,
+			fmt.Sprintf("15-minute load average is %.2f per core on %s; threshold %s.", perCore, host, num(t.LoadPerCore))}
 	}
 	add(
 		ruleCase{name: "load per core above", alert: "HostLoadHigh", at: 20 * time.Minute, input: load(t.LoadPerCore + 0.2),
-			exp: []expAlert{{Warning, lbl("instance", "vps:9100"), "High load on vps:9100",
-				fmt.Sprintf("15-minute load average is %.2f per core on vps:9100; threshold %s.", t.LoadPerCore+0.2, num(t.LoadPerCore))}}},
+			exp: []expAlert{loadAlert("vps", t.LoadPerCore+0.2)}},
 		ruleCase{name: "load per core just below", alert: "HostLoadHigh", at: 20 * time.Minute, input: load(t.LoadPerCore - 0.1)},
+		// Each host's load divided by its own CPU count: matched on
+		// instance alone the two hosts' series collide and the rule fails.
+		ruleCase{name: "worker-1 loaded, vps not", alert: "HostLoadHigh", at: 20 * time.Minute,
+			input: append(loadOn("vps", t.LoadPerCore-0.1), loadOn("worker-1", t.LoadPerCore+0.2)...),
+			exp:   []expAlert{loadAlert("worker-1", t.LoadPerCore+0.2)}},
 	)
 
 	add(
 		ruleCase{name: "one OOM kill", alert: "HostOomKill", at: 13 * time.Minute,
 			input: []series{s(`node_vmstat_oom_kill{`+ne+`}`, "0x10 1x10")},
-			exp: []expAlert{{Warning, ne2("vps:9100"), "OOM kill on vps:9100",
-				"The kernel killed about 1 process(es) for lack of memory on vps:9100 in the last 10 minutes."}}},
+			exp: []expAlert{{Warning, ne2("node-exporter:9100"), "OOM kill on vps",
+				"The kernel killed about 1 process(es) for lack of memory on vps in the last 10 minutes."}}},
 		ruleCase{name: "old OOM kills only", alert: "HostOomKill", at: 13 * time.Minute,
 			input: []series{s(`node_vmstat_oom_kill{`+ne+`}`, "3x20")}},
 	)
@@ -228,8 +321,8 @@ func cases(st config.Alerts) []ruleCase {
 	add(
 		ruleCase{name: "clock 60ms behind", alert: "HostClockSkew", at: 15 * time.Minute,
 			input: []series{s(`node_timex_offset_seconds{`+ne+`}`, "-0.06x20")},
-			exp: []expAlert{{Warning, ne2("vps:9100"), "Clock skew on vps:9100",
-				"The clock of vps:9100 is off by 60ms; threshold 0.05 s. TLS, token expiry and log ordering depend on it."}}},
+			exp: []expAlert{{Warning, ne2("node-exporter:9100"), "Clock skew on vps",
+				"The clock of vps is off by 60ms; threshold 0.05 s. TLS, token expiry and log ordering depend on it."}}},
 		ruleCase{name: "clock 40ms ahead", alert: "HostClockSkew", at: 15 * time.Minute,
 			input: []series{s(`node_timex_offset_seconds{`+ne+`}`, "0.04x20")}},
 	)
@@ -237,8 +330,8 @@ func cases(st config.Alerts) []ruleCase {
 	add(
 		ruleCase{name: "unsynchronised", alert: "HostClockNotSynchronised", at: 20 * time.Minute,
 			input: []series{s(`node_timex_sync_status{`+ne+`}`, "0x30")},
-			exp: []expAlert{{Warning, ne2("vps:9100"), "Clock not synchronised on vps:9100",
-				"The kernel reports the clock of vps:9100 as unsynchronised (NTP not running or unreachable)."}}},
+			exp: []expAlert{{Warning, ne2("node-exporter:9100"), "Clock not synchronised on vps",
+				"The kernel reports the clock of vps as unsynchronised (NTP not running or unreachable)."}}},
 		ruleCase{name: "one unsynchronised sample", alert: "HostClockNotSynchronised", at: 15 * time.Minute,
 			input: []series{s(`node_timex_sync_status{`+ne+`}`, "1x5 0 1x20")}},
 	)
@@ -247,32 +340,47 @@ func cases(st config.Alerts) []ruleCase {
 		// promtool's clock starts at 0: booted at 600 s, evaluated at 1200 s.
 		ruleCase{name: "booted 10 minutes ago", alert: "HostRebooted", at: 20 * time.Minute,
 			input: []series{s(`node_boot_time_seconds{`+ne+`}`, "600x30")},
-			exp:   []expAlert{{Info, ne2("vps:9100"), "vps:9100 rebooted", "vps:9100 booted 10m 0s ago."}}},
+			exp:   []expAlert{{Info, ne2("node-exporter:9100"), "vps rebooted", "vps booted 10m 0s ago."}}},
 		ruleCase{name: "booted 16 minutes ago", alert: "HostRebooted", at: 20 * time.Minute,
 			input: []series{s(`node_boot_time_seconds{`+ne+`}`, "240x30")}},
 	)
 
 	// --- containers ---------------------------------------------------------
-	add(downCases("CadvisorDown", Warning, "cadvisor", "cadvisor:8080", exporterDownFor,
-		"cAdvisor is down",
-		"Prometheus cannot scrape cAdvisor: no container metrics. Container alerts are inhibited meanwhile.")...)
+	cadvisorDown := func(host string) string { return "cAdvisor is down" + on(host) }
+	cadvisorDownDesc := func(host string) string {
+		if host != "" {
+			host = " on host " + host
+		}
+		return "Prometheus cannot scrape cAdvisor" + host + ": no container metrics from it. That host's container alerts are inhibited meanwhile."
+	}
+	add(hostDownCases("CadvisorDown", Warning, "cadvisor", "cadvisor:8080", exporterDownFor, cadvisorDown, cadvisorDownDesc)...)
 
 	if crit := st.CriticalContainers; len(crit) > 0 {
-		seen := func(name, values string) series {
-			return s(`container_last_seen{`+ca+`,name="`+name+`",id="/docker/`+name+`"}`, values)
+		seenOn := func(host, name, values string) series {
+			return s(`container_last_seen{`+onHost("cadvisor", "cadvisor:8080", host)+`,name="`+name+`",id="/docker/`+name+`"}`, values)
 		}
-		missingDesc := func(name string) expAlert {
-			return expAlert{Critical, lbl("name", name), "Critical container " + name + " is missing",
-				"Container " + name + " is not running: cAdvisor has not seen it for over 120 seconds, or never (stopped, removed or renamed)."}
+		seen := func(name, values string) series { return seenOn("vps", name, values) }
+		caUp := func(host, values string) series {
+			return s(`up{`+onHost("cadvisor", "cadvisor:8080", host)+`}`, values)
+		}
+		// host "" is the absent() branch: missing on every host.
+		missingDesc := func(name, host string) expAlert {
+			l := lbl("name", name)
+			desc := "Container " + name + " is not running: cAdvisor has not seen it for over 120 seconds, or no host's cAdvisor ever did (stopped, removed or renamed)."
+			if host != "" {
+				l["host"] = host
+				desc = "Container " + name + " is not running: cAdvisor on " + host + " has not seen it for over 120 seconds (stopped, removed or renamed)."
+			}
+			return expAlert{Critical, l, "Critical container " + name + " is missing" + on(host), desc}
 		}
 		// container_last_seen is a timestamp: a running container's value
 		// follows the clock (60 per minute from promtool's time 0).
 		var fire, quiet []series
-		exp := []expAlert{missingDesc(crit[0])} // crit[0] has no series at all
+		exp := []expAlert{missingDesc(crit[0], "")} // crit[0] has no series at all
 		for i, n := range crit[1:] {
 			if i == len(crit)-2 {
 				fire = append(fire, seen(n, "0+60x3 180x20")) // stopped at 3m
-				exp = append(exp, missingDesc(n))
+				exp = append(exp, missingDesc(n, "vps"))
 			} else {
 				fire = append(fire, seen(n, "0+60x20"))
 			}
@@ -282,9 +390,29 @@ func cases(st config.Alerts) []ruleCase {
 		}
 		fire = append(fire, seen("not-critical", "0+60x3"), s(`up{`+ca+`}`, "1x20"))
 		quiet = append(quiet, s(`up{`+ca+`}`, "1x20"))
+		// Two hosts, both reporting. The other critical containers run on
+		// vps throughout.
+		twoHosts := func(cadvisorWorker string) []series {
+			in := []series{heartbeat("vps", "1x20"), heartbeat("worker-1", "1x20"), caUp("vps", "1x20"), caUp("worker-1", cadvisorWorker)}
+			for _, n := range crit[1:] {
+				in = append(in, seen(n, "0+60x20"))
+			}
+			return in
+		}
 		add(
 			ruleCase{name: "one critical container absent, one stale", alert: "ContainerMissing", at: 10 * time.Minute, input: fire, exp: exp},
 			ruleCase{name: "all seen recently, a non-critical one gone", alert: "ContainerMissing", at: 10 * time.Minute, input: quiet},
+			// A container of the same name running on vps does not hide
+			// the stopped one on worker-1.
+			ruleCase{name: "stopped on worker-1, running on vps", alert: "ContainerMissing", at: 10 * time.Minute,
+				input: append(twoHosts("1x20"), seenOn("vps", crit[0], "0+60x20"), seenOn("worker-1", crit[0], "0+60x3 180x20")),
+				exp:   []expAlert{missingDesc(crit[0], "worker-1")}},
+			// Absent everywhere, but worker-1's cAdvisor is down: the
+			// container may be there unseen, and CadvisorDown names the host.
+			ruleCase{name: "absent while worker-1's cAdvisor is down", alert: "ContainerMissing", at: 10 * time.Minute,
+				input: twoHosts("0x20")},
+			ruleCase{name: "absent, every host's cAdvisor up", alert: "ContainerMissing", at: 10 * time.Minute,
+				input: twoHosts("1x20"), exp: []expAlert{missingDesc(crit[0], "")}},
 		)
 	}
 
@@ -292,8 +420,8 @@ func cases(st config.Alerts) []ruleCase {
 	add(
 		ruleCase{name: "two restarts in 15 minutes", alert: "ContainerRestarting", at: 10 * time.Minute,
 			input: []series{s(start, "100x3 400x3 700x10")},
-			exp: []expAlert{{Warning, lbl("job", "cadvisor", "instance", "cadvisor:8080", "name", "backend", "id", "/docker/abc"),
-				"Container backend is restarting", "Container backend restarted 2 times in the last 15 minutes (crash loop?)."}}},
+			exp: []expAlert{{Warning, lbl("job", "cadvisor", "instance", "cadvisor:8080", "host", "vps", "name", "backend", "id", "/docker/abc"),
+				"Container backend is restarting on vps", "Container backend restarted 2 times in the last 15 minutes (crash loop?)."}}},
 		ruleCase{name: "one restart", alert: "ContainerRestarting", at: 10 * time.Minute,
 			input: []series{s(start, "100x3 400x10")}},
 	)
@@ -310,7 +438,7 @@ func cases(st config.Alerts) []ruleCase {
 	memHigh, memOK := above(t.ContainerMemoryPercent), t.ContainerMemoryPercent-math.Min(2, t.ContainerMemoryPercent/2)
 	add(
 		ruleCase{name: num(memHigh) + "% of the limit", alert: "ContainerMemoryNearLimit", at: 15 * time.Minute, input: cmem(memHigh),
-			exp: []expAlert{{Warning, lbl("instance", "cadvisor:8080", "name", "backend"), "Container backend near its memory limit",
+			exp: []expAlert{{Warning, lbl("instance", "cadvisor:8080", "host", "vps", "name", "backend"), "Container backend near its memory limit on vps",
 				fmt.Sprintf("Container backend uses %.1f%% of its memory limit; at 100%% the kernel OOM-kills it.", memHigh)}}},
 		ruleCase{name: num(memOK) + "% of the limit, unlimited container ignored", alert: "ContainerMemoryNearLimit", at: 15 * time.Minute, input: cmem(memOK)},
 	)
@@ -323,7 +451,7 @@ func cases(st config.Alerts) []ruleCase {
 	}
 	add(
 		ruleCase{name: "30% of periods throttled", alert: "ContainerCpuThrottled", at: 25 * time.Minute, input: throttle(30),
-			exp: []expAlert{{Warning, lbl("instance", "cadvisor:8080", "name", "backend"), "Container backend CPU-throttled",
+			exp: []expAlert{{Warning, lbl("instance", "cadvisor:8080", "host", "vps", "name", "backend"), "Container backend CPU-throttled on vps",
 				"Container backend was throttled in 30.0% of its CPU periods over 15 minutes: its CPU limit is too low for its load."}}},
 		ruleCase{name: "24% of periods throttled", alert: "ContainerCpuThrottled", at: 25 * time.Minute, input: throttle(24)},
 	)
@@ -475,17 +603,31 @@ func cases(st config.Alerts) []ruleCase {
 		return []series{s(`koprogo_last_backup_timestamp_seconds{`+ne+`}`, f(2400-ageHours*3600)+"x60")}
 	}
 	h := t.BackupMaxAgeHours
+	missingBackup := expAlert{Critical, lbl("job", "node-exporter", "reason", "metric_missing"), "Last successful backup is too old",
+		"No koprogo_last_backup_timestamp_seconds metric on any host: the backup job never wrote it to the node_exporter textfile directory, or the file is gone."}
+	// vps and worker-1 report; worker-1's node_exporter as given.
+	backupHosts := func(workerUp string) []series {
+		return []series{heartbeat("vps", "1x60"), s(`up{`+ne+`}`, "1x60"),
+			s(`up{`+onHost("node-exporter", "node-exporter:9100", "worker-1")+`}`, workerUp), heartbeat("worker-1", "1x60")}
+	}
 	add(
 		ruleCase{name: "last backup 2 hours past the limit", alert: "BackupTooOld", at: 40 * time.Minute, input: backupAt(h + 2),
-			exp: []expAlert{{Critical, lbl("instance", "vps:9100", "reason", "too_old"), "Last successful backup is too old",
-				fmt.Sprintf("The last successful backup finished %.1f hours ago; limit %s hours.", h+2, num(h))}}},
+			exp: []expAlert{{Critical, lbl("instance", "node-exporter:9100", "host", "vps", "reason", "too_old"), "Last successful backup is too old",
+				fmt.Sprintf("The last successful backup on vps finished %.1f hours ago; limit %s hours.", h+2, num(h))}}},
 		ruleCase{name: "metric never written", alert: "BackupTooOld", at: 40 * time.Minute,
 			input: []series{s(`up{`+ne+`}`, "1x60")},
-			exp: []expAlert{{Critical, lbl("job", "node-exporter", "reason", "metric_missing"), "Last successful backup is too old",
-				"No koprogo_last_backup_timestamp_seconds metric: the backup job never wrote it to the node_exporter textfile directory, or the file is gone."}}},
+			exp:   []expAlert{missingBackup}},
 		ruleCase{name: "last backup 30 minutes inside the limit", alert: "BackupTooOld", at: 40 * time.Minute, input: backupAt(h - 0.5)},
 		ruleCase{name: "no metric because node_exporter is down: its own alert", alert: "BackupTooOld", at: 40 * time.Minute,
 			input: []series{s(`up{`+ne+`}`, "0x60")}},
+		// The backup may run on either host: the metric is missing only
+		// when neither has it and both node_exporters answer.
+		ruleCase{name: "metric on neither host, both node_exporters up", alert: "BackupTooOld", at: 40 * time.Minute,
+			input: backupHosts("1x60"), exp: []expAlert{missingBackup}},
+		ruleCase{name: "no metric while worker-1's node_exporter is down: its own alert", alert: "BackupTooOld", at: 40 * time.Minute,
+			input: backupHosts("0x60")},
+		ruleCase{name: "no metric while worker-1 is silent: HostNotReporting's alert", alert: "BackupTooOld", at: 40 * time.Minute,
+			input: append(backupHosts("1x5")[:3], heartbeat("worker-1", "1x5"))},
 	)
 
 	// --- monitoring ---------------------------------------------------------
@@ -579,15 +721,15 @@ func cases(st config.Alerts) []ruleCase {
 	// Every other job is scraped, as in a running stack.
 	var scraped []series
 	for _, j := range []string{"prometheus", "alertmanager", "grafana", "traefik"} {
-		scraped = append(scraped, s(`up{job="`+j+`",instance="`+j+`:1"}`, "1x60"))
+		scraped = append(scraped, s(`up{job="`+j+`",instance="`+j+`:1",host="vps"}`, "1x60"))
 	}
 	crash := func(exporter, alert string, sev string, jobName, instance string, data []series, quietAlerts []string, summary, desc string) {
-		in := append([]series{s(`up{job="`+jobName+`",instance="`+instance+`"}`, "1x3 0x60")}, scraped...)
+		in := append([]series{s(`up{`+onHost(jobName, instance, "vps")+`}`, "1x3 0x60")}, scraped...)
 		for _, d := range data {
 			in = append(in, s(d.metric, d.values+" stale"))
 		}
 		add(ruleCase{name: exporter + " crashed", alert: alert, at: 45 * time.Minute, input: in,
-			exp: []expAlert{{sev, lbl("job", jobName, "instance", instance), summary, desc}}})
+			exp: []expAlert{{sev, lbl("job", jobName, "instance", instance, "host", "vps"), summary, desc}}})
 		for _, q := range quietAlerts {
 			add(ruleCase{name: exporter + " crashed: only its own alert", alert: q, at: 45 * time.Minute, input: in})
 		}
@@ -603,13 +745,11 @@ func cases(st config.Alerts) []ruleCase {
 	}
 	crash("cAdvisor", "CadvisorDown", Warning, "cadvisor", "cadvisor:8080", crashSeen,
 		[]string{"ContainerMissing", "ContainerRestarting", "TargetDown", "JobMissing"},
-		"cAdvisor is down",
-		"Prometheus cannot scrape cAdvisor: no container metrics. Container alerts are inhibited meanwhile.")
-	crash("node_exporter", "NodeExporterDown", Critical, "node-exporter", "vps:9100",
+		cadvisorDown("vps"), cadvisorDownDesc("vps"))
+	crash("node_exporter", "NodeExporterDown", Critical, "node-exporter", "node-exporter:9100",
 		[]series{s(`koprogo_last_backup_timestamp_seconds{`+ne+`}`, "0x3"), s(`node_filesystem_size_bytes{`+rootFS+`}`, "100e9x3"), s(`node_filesystem_avail_bytes{`+rootFS+`}`, "1e9x3")},
 		[]string{"BackupTooOld", "HostDiskSpaceLow", "TargetDown", "JobMissing"},
-		"node_exporter is down",
-		"Prometheus cannot scrape node_exporter: no host metrics, no backup timestamp. Host and backup alerts are inhibited meanwhile.")
+		nodeDown("vps"), nodeDownDesc("vps"))
 
 	// --- silence and flapping -----------------------------------------------
 	add(
@@ -691,9 +831,6 @@ func cases(st config.Alerts) []ruleCase {
 		ruleCase{name: "no remote write configured", alert: "PrometheusRemoteWriteFailing", at: 13 * time.Minute,
 			input: []series{appended}},
 	)
-	heartbeat := func(host, values string) series {
-		return s(`up{job="prometheus",instance="`+host+`:9090",host="`+host+`"}`, values)
-	}
 	add(
 		ruleCase{name: "agent silent since 10m", alert: "HostNotReporting", at: 25 * time.Minute,
 			input: []series{heartbeat("vps", "1x40"), heartbeat("worker-1", "1x10")},
@@ -755,12 +892,14 @@ func logCases(l config.LogStorage) []ruleCase {
 		{name: "refused long ago", alert: "LokiLinesRefused", at: 30 * time.Minute,
 			input: []series{s(`loki_discarded_samples_total{`+lk+`,format="",policy="",reason="too_far_behind",retention_hours="168",tenant="fake"}`, event)}},
 
+		// Alloy's own label host (the endpoint) arrives as exported_host:
+		// the scrape's host target label takes the name (honor_labels false).
 		{name: "batches dropped", alert: "AlloyLogsDropped", at: 10 * time.Minute,
-			input: []series{s(`loki_write_dropped_entries_total{`+al+`,component_id="loki.write.loki",host="loki:3100",tenant="",reason="ingester_error"}`, event)},
-			exp: []expAlert{{Warning, lbl("instance", "alloy:12345", "host", "loki:3100", "reason", "ingester_error"), "Alloy dropped log entries for loki:3100",
-				"Alloy gave up sending about 9 log entries to loki:3100 in 10 minutes (reason ingester_error): they are lost. Refused by Loki (see LokiLinesRefused), or the endpoint was unreachable through every retry."}}},
+			input: []series{s(`loki_write_dropped_entries_total{`+al+`,host="vps",component_id="loki.write.loki",exported_host="loki:3100",tenant="",reason="ingester_error"}`, event)},
+			exp: []expAlert{{Warning, lbl("instance", "alloy:12345", "host", "vps", "exported_host", "loki:3100", "reason", "ingester_error"), "Alloy on vps dropped log entries for loki:3100",
+				"Alloy on vps gave up sending about 9 log entries to loki:3100 in 10 minutes (reason ingester_error): they are lost. Refused by Loki (see LokiLinesRefused), or the endpoint was unreachable through every retry."}}},
 		{name: "nothing dropped lately", alert: "AlloyLogsDropped", at: 30 * time.Minute,
-			input: []series{s(`loki_write_dropped_entries_total{`+al+`,component_id="loki.write.loki",host="loki:3100",tenant="",reason="ingester_error"}`, event)}},
+			input: []series{s(`loki_write_dropped_entries_total{`+al+`,host="vps",component_id="loki.write.loki",exported_host="loki:3100",tenant="",reason="ingester_error"}`, event)}},
 
 		{name: "cut by Alloy", alert: "LogLinesTruncated", at: 61 * time.Minute,
 			input: []series{s(`loki_process_truncated_fields_total{`+al+`,component_id="loki.process.ship",field="line"}`, event)},
@@ -776,7 +915,7 @@ func logCases(l config.LogStorage) []ruleCase {
 }
 
 func ne2(instance string) map[string]string {
-	return lbl("job", "node-exporter", "instance", instance)
+	return lbl("job", "node-exporter", "instance", instance, "host", "vps")
 }
 
 // latency builds Traefik request-duration buckets (its defaults: 0.1, 0.3,

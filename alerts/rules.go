@@ -68,14 +68,56 @@ const (
 
 func job(s services.Name) string { return signals.Job(s) }
 
-// exporterUp is true (one empty-labelled sample) while the job's target
-// answers: `<absent rule> and on() exporterUp(job)` fires on missing data
-// only when the exporter is there to report it.
-func exporterUp(n services.Name) string { return `on() (up{` + job(n) + `} == 1)` }
+// Several hosts. Every series carries a host label (the central host's and
+// each agent's); an alert about a host's data keeps it, so that it names the
+// host and an exporter down on one host inhibits only that host's alerts
+// (render/amconfig). node_exporter and cAdvisor, which every host runs
+// (promconfig.AgentJobs; Alloy only with logEndpoints), have their down
+// alert per host, including a host that reports but has no target of the
+// job. absent() cannot be per host: it only says a series
+// exists on no host at all. It stays where that is the question (a job of
+// the central host only, a critical container or the backup metric, which
+// may live on any host), guarded by everywhereUp so that an exporter down
+// or a host gone silent, which have their own per-host alerts, does not also
+// raise a "missing" alert nobody can inhibit.
+
+// knownHosts is one series per host seen in hostMemory: each host's
+// Prometheus (the central one, every agent) scrapes itself, so its up
+// series is the host's heartbeat. Series without a host label (written
+// before hosts were labelled) are left out.
+func knownHosts() string {
+	return `group by (host) (present_over_time(up{` + job(services.Prometheus) + `,host!=""}[` + model.Duration(hostMemory).String() + `]))`
+}
+
+// exporterDownExpr fires per host for an exporter every host runs: its
+// target is down, or the host reports (its Prometheus's own up series) but
+// has no target of the job. The absent() branch is for a stack where no
+// Prometheus reports its own up series either (its job dropped from the
+// configuration): then nothing is per host, and JobMissing names the
+// Prometheus job too.
+func exporterDownExpr(n services.Name) string {
+	up := `up{` + job(n) + `}`
+	pr := `up{` + job(services.Prometheus) + `}`
+	return up + ` == 0` +
+		` or (group by (host) (` + pr + `) unless on (host) ` + up + `)` +
+		` or (absent(` + up + `) unless on () ` + pr + `)`
+}
+
+// everywhereUp is true (one empty-labelled sample) while the job's target
+// answers on every host seen in hostMemory (at least one target, and as
+// many up as there are hosts): `<absent rule> and everywhereUp(job)` fires
+// on missing data only when no host's exporter is down, missing or silent,
+// each of which has its own per-host alert and would explain the gap.
+func everywhereUp(n services.Name) string {
+	return `on () (count(up{` + job(n) + `} == 1) >= (count(` + knownHosts() + `) or vector(0)))`
+}
 
 func hostRules(t config.Thresholds) []Rule {
 	ne := job(services.NodeExporter)
 	node := signals.Of(services.NodeExporter)
+	// Summaries name the host: instance is the exporter's address, the
+	// same on every host.
+	//
 	// Every filesystem that holds data, the host root (reported as
 	// mountpoint="/" with --path.rootfs) and any data disk alike.
 	fs := node.With(signals.RealFilesystems)
@@ -84,8 +126,8 @@ func hostRules(t config.Thresholds) []Rule {
 			Name: "HostDiskSpaceLow", Severity: sev, Component: Host,
 			Expr:        signals.FilesystemFreePercent(fs) + ` < ` + num(pct),
 			For:         hold,
-			Summary:     `Disk space low on {{ $labels.instance }} ({{ $labels.mountpoint }})`,
-			Description: `Only {{ $value | printf "%.1f" }}% free on {{ $labels.mountpoint }} ({{ $labels.device }}) of {{ $labels.instance }}; ` + sev + ` below ` + num(pct) + `%.`,
+			Summary:     `Disk space low on {{ $labels.host }} ({{ $labels.mountpoint }})`,
+			Description: `Only {{ $value | printf "%.1f" }}% free on {{ $labels.mountpoint }} ({{ $labels.device }}) of {{ $labels.host }}; ` + sev + ` below ` + num(pct) + `%.`,
 			Threshold:   "free space on a filesystem < " + num(pct) + " %",
 			Key:         "alertDiskFreePercent",
 		}
@@ -93,18 +135,18 @@ func hostRules(t config.Thresholds) []Rule {
 	return []Rule{
 		{
 			Name: "NodeExporterDown", Severity: Critical, Component: Monitoring,
-			Expr:        `up{` + ne + `} == 0 or absent(up{` + ne + `})`,
+			Expr:        exporterDownExpr(services.NodeExporter),
 			For:         exporterDownFor,
-			Summary:     `node_exporter is down`,
-			Description: `Prometheus cannot scrape node_exporter: no host metrics, no backup timestamp. Host and backup alerts are inhibited meanwhile.`,
-			Threshold:   "up == 0 or no series",
+			Summary:     `node_exporter is down{{ with $labels.host }} on {{ . }}{{ end }}`,
+			Description: `Prometheus cannot scrape node_exporter{{ with $labels.host }} on host {{ . }}{{ end }}: no host metrics, no backup timestamp from it. That host's host and backup alerts are inhibited meanwhile.`,
+			Threshold:   "up == 0, or a reporting host without the target",
 		},
 		{
 			Name: "HostCpuHigh", Severity: Warning, Component: Host,
 			Expr:        signals.CPUBusyPercent(node, "5m") + ` > ` + num(t.CPUHighPercent),
 			For:         15 * time.Minute,
-			Summary:     `CPU busy on {{ $labels.instance }}`,
-			Description: `CPU busy at {{ $value | printf "%.1f" }}% on {{ $labels.instance }} for 15 minutes (iowait and steal not counted as busy); threshold ` + num(t.CPUHighPercent) + `%.`,
+			Summary:     `CPU busy on {{ $labels.host }}`,
+			Description: `CPU busy at {{ $value | printf "%.1f" }}% on {{ $labels.host }} for 15 minutes (iowait and steal not counted as busy); threshold ` + num(t.CPUHighPercent) + `%.`,
 			Threshold:   "CPU busy > " + num(t.CPUHighPercent) + " %",
 			Key:         "alertCpuHighPercent",
 		},
@@ -112,8 +154,8 @@ func hostRules(t config.Thresholds) []Rule {
 			Name: "HostMemoryHigh", Severity: Warning, Component: Host,
 			Expr:        signals.MemoryUsedPercent(node) + ` > ` + num(t.MemoryHighPercent),
 			For:         10 * time.Minute,
-			Summary:     `Memory nearly exhausted on {{ $labels.instance }}`,
-			Description: `{{ $value | printf "%.1f" }}% of memory in use (MemAvailable-based) on {{ $labels.instance }}; threshold ` + num(t.MemoryHighPercent) + `%.`,
+			Summary:     `Memory nearly exhausted on {{ $labels.host }}`,
+			Description: `{{ $value | printf "%.1f" }}% of memory in use (MemAvailable-based) on {{ $labels.host }}; threshold ` + num(t.MemoryHighPercent) + `%.`,
 			Threshold:   "memory used > " + num(t.MemoryHighPercent) + " %",
 			Key:         "alertMemoryHighPercent",
 		},
@@ -124,24 +166,24 @@ func hostRules(t config.Thresholds) []Rule {
 			Expr: signals.FilesystemFreePercent(fs) + fmt.Sprintf(` < %d`, diskFillFreePercent) +
 				` and predict_linear(node_filesystem_avail_bytes` + fs.String() + `[6h], 24 * 3600) < 0`,
 			For:         time.Hour,
-			Summary:     `Disk filling up on {{ $labels.instance }} ({{ $labels.mountpoint }})`,
-			Description: `{{ $labels.mountpoint }} ({{ $labels.device }}) on {{ $labels.instance }} is {{ $value | printf "%.1f" }}% free and will be full within 24 hours at the rate of the last 6 hours.`,
+			Summary:     `Disk filling up on {{ $labels.host }} ({{ $labels.mountpoint }})`,
+			Description: `{{ $labels.mountpoint }} ({{ $labels.device }}) on {{ $labels.host }} is {{ $value | printf "%.1f" }}% free and will be full within 24 hours at the rate of the last 6 hours.`,
 			Threshold:   fmt.Sprintf("full within 24 h (linear over 6 h) and < %d %% free", diskFillFreePercent),
 		},
 		{
 			Name: "HostFilesystemReadOnly", Severity: Critical, Component: Host,
 			Expr:        `node_filesystem_readonly` + fs.String() + ` == 1`,
 			For:         dataAlertFor,
-			Summary:     `Read-only filesystem on {{ $labels.instance }} ({{ $labels.mountpoint }})`,
-			Description: `{{ $labels.mountpoint }} ({{ $labels.device }}) on {{ $labels.instance }} is mounted read-only, usually the kernel's reaction to an I/O error: writes (PostgreSQL, Prometheus) fail.`,
+			Summary:     `Read-only filesystem on {{ $labels.host }} ({{ $labels.mountpoint }})`,
+			Description: `{{ $labels.mountpoint }} ({{ $labels.device }}) on {{ $labels.host }} is mounted read-only, usually the kernel's reaction to an I/O error: writes (PostgreSQL, Prometheus) fail.`,
 			Threshold:   "readonly == 1",
 		},
 		{
 			Name: "HostLoadHigh", Severity: Warning, Component: Host,
-			Expr:        `node_load15` + node.String() + ` / on (instance) ` + signals.CPUCount(node) + ` > ` + num(t.LoadPerCore),
+			Expr:        `node_load15` + node.String() + ` / on (host, instance) ` + signals.CPUCount(node) + ` > ` + num(t.LoadPerCore),
 			For:         15 * time.Minute,
-			Summary:     `High load on {{ $labels.instance }}`,
-			Description: `15-minute load average is {{ $value | printf "%.2f" }} per core on {{ $labels.instance }}; threshold ` + num(t.LoadPerCore) + `.`,
+			Summary:     `High load on {{ $labels.host }}`,
+			Description: `15-minute load average is {{ $value | printf "%.2f" }} per core on {{ $labels.host }}; threshold ` + num(t.LoadPerCore) + `.`,
 			Threshold:   "load15 per core > " + num(t.LoadPerCore),
 			Key:         "alertLoadPerCore",
 		},
@@ -149,31 +191,31 @@ func hostRules(t config.Thresholds) []Rule {
 			Name: "HostOomKill", Severity: Warning, Component: Host,
 			Expr:        `increase(node_vmstat_oom_kill{` + ne + `}[10m]) > 0`,
 			For:         eventFor,
-			Summary:     `OOM kill on {{ $labels.instance }}`,
-			Description: `The kernel killed about {{ $value | printf "%.0f" }} process(es) for lack of memory on {{ $labels.instance }} in the last 10 minutes.`,
+			Summary:     `OOM kill on {{ $labels.host }}`,
+			Description: `The kernel killed about {{ $value | printf "%.0f" }} process(es) for lack of memory on {{ $labels.host }} in the last 10 minutes.`,
 			Threshold:   "any OOM kill in 10 m",
 		},
 		{
 			Name: "HostClockSkew", Severity: Warning, Component: Host,
 			Expr:        `abs(node_timex_offset_seconds{` + ne + `}) > ` + num(clockOffsetSeconds),
 			For:         10 * time.Minute,
-			Summary:     `Clock skew on {{ $labels.instance }}`,
-			Description: `The clock of {{ $labels.instance }} is off by {{ $value | humanizeDuration }}; threshold ` + num(clockOffsetSeconds) + ` s. TLS, token expiry and log ordering depend on it.`,
+			Summary:     `Clock skew on {{ $labels.host }}`,
+			Description: `The clock of {{ $labels.host }} is off by {{ $value | humanizeDuration }}; threshold ` + num(clockOffsetSeconds) + ` s. TLS, token expiry and log ordering depend on it.`,
 			Threshold:   "|offset| > " + num(clockOffsetSeconds) + " s",
 		},
 		{
 			Name: "HostClockNotSynchronised", Severity: Warning, Component: Host,
 			Expr:        `min_over_time(node_timex_sync_status{` + ne + `}[5m]) == 0`,
 			For:         10 * time.Minute,
-			Summary:     `Clock not synchronised on {{ $labels.instance }}`,
-			Description: `The kernel reports the clock of {{ $labels.instance }} as unsynchronised (NTP not running or unreachable).`,
+			Summary:     `Clock not synchronised on {{ $labels.host }}`,
+			Description: `The kernel reports the clock of {{ $labels.host }} as unsynchronised (NTP not running or unreachable).`,
 			Threshold:   "sync_status == 0",
 		},
 		{
 			Name: "HostRebooted", Severity: Info, Component: Host,
 			Expr:        `time() - node_boot_time_seconds{` + ne + `} < ` + num(rebootWindow.Seconds()),
-			Summary:     `{{ $labels.instance }} rebooted`,
-			Description: `{{ $labels.instance }} booted {{ $value | humanizeDuration }} ago.`,
+			Summary:     `{{ $labels.host }} rebooted`,
+			Description: `{{ $labels.host }} booted {{ $value | humanizeDuration }} ago.`,
 			Threshold:   "uptime < 15 m",
 		},
 	}
@@ -187,11 +229,11 @@ func containerRules(critical []string, t config.Thresholds) []Rule {
 			// Distinct from a missing container: the exporter is down, so
 			// every container alert is inhibited until it is back.
 			Name: "CadvisorDown", Severity: Warning, Component: Monitoring,
-			Expr:        `up{` + ca + `} == 0 or absent(up{` + ca + `})`,
+			Expr:        exporterDownExpr(services.Cadvisor),
 			For:         exporterDownFor,
-			Summary:     `cAdvisor is down`,
-			Description: `Prometheus cannot scrape cAdvisor: no container metrics. Container alerts are inhibited meanwhile.`,
-			Threshold:   "up == 0 or no series",
+			Summary:     `cAdvisor is down{{ with $labels.host }} on {{ . }}{{ end }}`,
+			Description: `Prometheus cannot scrape cAdvisor{{ with $labels.host }} on host {{ . }}{{ end }}: no container metrics from it. That host's container alerts are inhibited meanwhile.`,
+			Threshold:   "up == 0, or a reporting host without the target",
 		},
 		{
 			// Docker restarts a crashing container in place: same cgroup,
@@ -199,7 +241,7 @@ func containerRules(critical []string, t config.Thresholds) []Rule {
 			Name: "ContainerRestarting", Severity: Warning, Component: Container,
 			Expr:        `changes(container_start_time_seconds` + named + `[15m]) >= ` + num(containerRestarts),
 			For:         eventFor,
-			Summary:     `Container {{ $labels.name }} is restarting`,
+			Summary:     `Container {{ $labels.name }} is restarting{{ with $labels.host }} on {{ . }}{{ end }}`,
 			Description: `Container {{ $labels.name }} restarted {{ $value }} times in the last 15 minutes (crash loop?).`,
 			Threshold:   fmt.Sprintf(">= %d restarts in 15 m", containerRestarts),
 		},
@@ -208,17 +250,17 @@ func containerRules(critical []string, t config.Thresholds) []Rule {
 			Name: "ContainerMemoryNearLimit", Severity: Warning, Component: Container,
 			Expr:        signals.ContainerMemoryPercentOfLimit(signals.Of(services.Cadvisor).With(`name!=""`)) + ` > ` + num(t.ContainerMemoryPercent),
 			For:         10 * time.Minute,
-			Summary:     `Container {{ $labels.name }} near its memory limit`,
+			Summary:     `Container {{ $labels.name }} near its memory limit{{ with $labels.host }} on {{ . }}{{ end }}`,
 			Description: `Container {{ $labels.name }} uses {{ $value | printf "%.1f" }}% of its memory limit; at 100% the kernel OOM-kills it.`,
 			Threshold:   "working set > " + num(t.ContainerMemoryPercent) + " % of limit",
 			Key:         "alertContainerMemoryPercent",
 		},
 		{
 			Name: "ContainerCpuThrottled", Severity: Warning, Component: Container,
-			Expr: `100 * sum by (instance, name) (rate(container_cpu_cfs_throttled_periods_total` + named + `[5m]))` +
-				` / sum by (instance, name) (rate(container_cpu_cfs_periods_total` + named + `[5m])) > ` + num(containerThrottled),
+			Expr: `100 * sum by (host, instance, name) (rate(container_cpu_cfs_throttled_periods_total` + named + `[5m]))` +
+				` / sum by (host, instance, name) (rate(container_cpu_cfs_periods_total` + named + `[5m])) > ` + num(containerThrottled),
 			For:         15 * time.Minute,
-			Summary:     `Container {{ $labels.name }} CPU-throttled`,
+			Summary:     `Container {{ $labels.name }} CPU-throttled{{ with $labels.host }} on {{ . }}{{ end }}`,
 			Description: `Container {{ $labels.name }} was throttled in {{ $value | printf "%.1f" }}% of its CPU periods over 15 minutes: its CPU limit is too low for its load.`,
 			Threshold:   fmt.Sprintf("> %d %% of CFS periods throttled", containerThrottled),
 		},
@@ -227,22 +269,24 @@ func containerRules(critical []string, t config.Thresholds) []Rule {
 		return rules
 	}
 	// One branch per container: a stale last-seen time (stopped, but cAdvisor
-	// still lists it) or no series at all (removed, renamed, never started)
-	// while cAdvisor answers. Names are validated by config
-	// ([A-Za-z0-9_.-]), safe inside quotes.
+	// still lists it), per host, or no series on any host (removed, renamed,
+	// never started) while every host's cAdvisor answers. criticalContainers
+	// names containers, not hosts: a container may run on any host, so
+	// "absent" can only mean absent everywhere. Names are validated by
+	// config ([A-Za-z0-9_.-]), safe inside quotes.
 	var branches []string
 	for _, n := range critical {
 		sel := `{` + ca + `,name="` + n + `"}`
 		branches = append(branches,
-			fmt.Sprintf(`(time() - max by (name) (container_last_seen%s) > %d)`, sel, containerSeenSeconds),
-			`(absent(container_last_seen{name="`+n+`"}) and `+exporterUp(services.Cadvisor)+`)`)
+			fmt.Sprintf(`(time() - max by (host, name) (container_last_seen%s) > %d)`, sel, containerSeenSeconds),
+			`(absent(container_last_seen{name="`+n+`"}) and `+everywhereUp(services.Cadvisor)+`)`)
 	}
 	missing := Rule{
 		Name: "ContainerMissing", Severity: Critical, Component: Container,
 		Expr:        strings.Join(branches, " or "),
 		For:         dataAlertFor,
-		Summary:     `Critical container {{ $labels.name }} is missing`,
-		Description: `Container {{ $labels.name }} is not running: cAdvisor has not seen it for over ` + fmt.Sprint(containerSeenSeconds) + ` seconds, or never (stopped, removed or renamed).`,
+		Summary:     `Critical container {{ $labels.name }} is missing{{ with $labels.host }} on {{ . }}{{ end }}`,
+		Description: `Container {{ $labels.name }} is not running: cAdvisor{{ with $labels.host }} on {{ . }}{{ end }} has not seen it for over ` + fmt.Sprint(containerSeenSeconds) + ` seconds{{ if not $labels.host }}, or no host's cAdvisor ever did{{ end }} (stopped, removed or renamed).`,
 		Threshold:   fmt.Sprintf("not seen for %d s, or absent", containerSeenSeconds),
 		Key:         "criticalContainers",
 	}
@@ -253,7 +297,7 @@ func postgresRules(t config.Thresholds) []Rule {
 	pe := job(services.PostgresExporter)
 	pg := signals.Of(services.PostgresExporter)
 	byDB := func(metric string) string {
-		return `sum by (instance, datname) (rate(` + metric + `{` + pe + `}[10m]))`
+		return `sum by (host, instance, datname) (rate(` + metric + `{` + pe + `}[10m]))`
 	}
 	return []Rule{
 		{
@@ -380,15 +424,17 @@ func backupRules(t config.Thresholds) []Rule {
 	node := signals.Of(services.NodeExporter)
 	return []Rule{{
 		// The reason label tells the two cases apart in the notification.
-		// A missing metric counts only while node_exporter answers (else
-		// NodeExporterDown says why).
+		// The backup job may run on any host: too_old is per host, but a
+		// missing metric is missing from every host, and counts only while
+		// every host's node_exporter answers (else NodeExporterDown or
+		// HostNotReporting, per host, says why).
 		Name: "BackupTooOld", Severity: Critical, Component: Backup,
 		Expr: `label_replace(` + signals.BackupAgeHours(node) + ` > ` + num(t.BackupMaxAgeHours) + `, "reason", "too_old", "", "")` +
-			` or label_replace(absent(koprogo_last_backup_timestamp_seconds` + node.String() + `) and ` + exporterUp(services.NodeExporter) + `, "reason", "metric_missing", "", "")`,
+			` or label_replace(absent(koprogo_last_backup_timestamp_seconds` + node.String() + `) and ` + everywhereUp(services.NodeExporter) + `, "reason", "metric_missing", "", "")`,
 		For:     30 * time.Minute,
 		Summary: `Last successful backup is too old`,
-		Description: `{{ if eq $labels.reason "metric_missing" }}No koprogo_last_backup_timestamp_seconds metric: the backup job never wrote it to the node_exporter textfile directory, or the file is gone.` +
-			`{{ else }}The last successful backup finished {{ $value | printf "%.1f" }} hours ago; limit ` + num(t.BackupMaxAgeHours) + ` hours.{{ end }}`,
+		Description: `{{ if eq $labels.reason "metric_missing" }}No koprogo_last_backup_timestamp_seconds metric on any host: the backup job never wrote it to the node_exporter textfile directory, or the file is gone.` +
+			`{{ else }}The last successful backup on {{ $labels.host }} finished {{ $value | printf "%.1f" }} hours ago; limit ` + num(t.BackupMaxAgeHours) + ` hours.{{ end }}`,
 		Threshold: "last success > " + num(t.BackupMaxAgeHours) + " h ago, or no metric",
 		Key:       "alertBackupMaxAgeHours",
 	}}
@@ -410,12 +456,16 @@ func monitoringRules() []Rule {
 	}
 	pr := job(services.Prometheus)
 	am := job(services.Alertmanager)
+	// Loki runs on the central host only, and Alloy on every host only
+	// when logEndpoints is set: a host without the target is not a fault,
+	// so absent() here means no target on any host; a target that is down
+	// is named with its host.
 	down := func(name string, svc services.Name, what, effect string) Rule {
 		return Rule{
 			Name: name, Severity: Warning, Component: Monitoring,
 			Expr:        `up{` + job(svc) + `} == 0 or absent(up{` + job(svc) + `})`,
 			For:         5 * time.Minute,
-			Summary:     what + ` is down`,
+			Summary:     what + ` is down{{ with $labels.host }} on {{ . }}{{ end }}`,
 			Description: `Prometheus cannot scrape ` + what + `: ` + effect,
 			Threshold:   "up == 0 or no series",
 		}
@@ -435,7 +485,7 @@ func monitoringRules() []Rule {
 			Expr:        `up{job!~"` + strings.Join(skip, "|") + `"} == 0`,
 			For:         5 * time.Minute,
 			Summary:     `Scrape target {{ $labels.job }} is down`,
-			Description: `Prometheus cannot scrape {{ $labels.job }} at {{ $labels.instance }} for 5 minutes.`,
+			Description: `Prometheus cannot scrape {{ $labels.job }} at {{ $labels.instance }}{{ with $labels.host }} on host {{ . }}{{ end }} for 5 minutes.`,
 			Threshold:   "up == 0 (jobs without their own alert)",
 		},
 		down("LokiDown", services.Loki, "Loki", "logs are not stored and Grafana's log panels are empty."),
@@ -459,17 +509,18 @@ func monitoringRules() []Rule {
 			Expr:        `changes(up[30m]) >= ` + num(flappingChanges),
 			For:         5 * time.Minute,
 			Summary:     `Scrape target {{ $labels.job }} is flapping`,
-			Description: `{{ $labels.job }} at {{ $labels.instance }} went down and up {{ $value | printf "%.0f" }} times in 30 minutes (up changed that often): it restarts, or its scrapes time out.`,
+			Description: `{{ $labels.job }} at {{ $labels.instance }}{{ with $labels.host }} on host {{ . }}{{ end }} went down and up {{ $value | printf "%.0f" }} times in 30 minutes (up changed that often): it restarts, or its scrapes time out.`,
 			Threshold:   fmt.Sprintf(">= %d changes of up in 30 m", flappingChanges),
 		},
 		{
 			// Answers, but with nothing in it: a wrong metrics path behind a
 			// proxy, or metrics turned off in the application.
 			Name: "ScrapeReturnsNothing", Severity: Warning, Component: Monitoring,
-			Expr:        `scrape_samples_scraped == 0 and on (job, instance) up == 1`,
+			// on host too: every host has a node-exporter:9100.
+			Expr:        `scrape_samples_scraped == 0 and on (host, job, instance) up == 1`,
 			For:         10 * time.Minute,
 			Summary:     `Scrape target {{ $labels.job }} returns no metrics`,
-			Description: `{{ $labels.job }} at {{ $labels.instance }} answers its scrapes with no sample at all: its dashboards are empty and its alerts cannot fire.`,
+			Description: `{{ $labels.job }} at {{ $labels.instance }}{{ with $labels.host }} on host {{ . }}{{ end }} answers its scrapes with no sample at all: its dashboards are empty and its alerts cannot fire.`,
 			Threshold:   "scrape returns 0 samples",
 		},
 		{
@@ -511,13 +562,10 @@ func monitoringRules() []Rule {
 		},
 		{
 			// An agent host that stops sending raises nothing else: its
-			// series, and so its alerts, simply stop. Each host's Prometheus
-			// (the central one, every agent) scrapes itself, so its up
-			// series is the host's heartbeat. Series without a host label
-			// (written before hosts were labelled) are left out.
+			// series, and so its alerts, simply stop (knownHosts: each
+			// host's Prometheus's own up series is its heartbeat).
 			Name: "HostNotReporting", Severity: Warning, Component: Monitoring,
-			Expr: `group by (host) (present_over_time(up{` + pr + `,host!=""}[` + model.Duration(hostMemory).String() + `]))` +
-				` unless group by (host) (up{` + pr + `})`,
+			Expr:        knownHosts() + ` unless group by (host) (up{` + pr + `})`,
 			For:         hostSilentAfter,
 			Summary:     `No metrics from host {{ $labels.host }}`,
 			Description: `Nothing has arrived from host {{ $labels.host }} for 10 minutes: its agent is down or cannot remote-write to the central Prometheus, so none of its alerts can fire. Its agent keeps what it scrapes in its write-ahead log and sends it once it reaches the receiver again.`,
@@ -549,7 +597,7 @@ func monitoringRules() []Rule {
 		{
 			// Held: one SMTP hiccup that the retry delivers is not a page.
 			Name: "AlertmanagerNotificationsFailing", Severity: Critical, Component: Monitoring,
-			Expr:        `sum by (instance, integration) (increase(alertmanager_notifications_failed_total{` + am + `}[5m])) > 0`,
+			Expr:        `sum by (host, instance, integration) (increase(alertmanager_notifications_failed_total{` + am + `}[5m])) > 0`,
 			For:         10 * time.Minute,
 			Summary:     `Alertmanager cannot deliver {{ $labels.integration }} notifications`,
 			Description: `{{ $labels.integration }} notifications have kept failing for 10 minutes ({{ $value | printf "%.0f" }} in the last 5). If e-mail itself is failing this message may only be visible in the Alertmanager UI.`,
@@ -619,8 +667,8 @@ func logRules(l config.LogStorage) []Rule {
 		{
 			Name: "AlloyLogsDropped", Severity: Warning, Component: Monitoring,
 			Expr:        signals.AlloyDroppedEntries(alloy, "10m") + ` > 0`,
-			Summary:     `Alloy dropped log entries for {{ $labels.host }}`,
-			Description: `Alloy gave up sending about {{ $value | printf "%.0f" }} log entries to {{ $labels.host }} in 10 minutes (reason {{ $labels.reason }}): they are lost. Refused by Loki (see LokiLinesRefused), or the endpoint was unreachable through every retry.`,
+			Summary:     `Alloy on {{ $labels.host }} dropped log entries for {{ $labels.exported_host }}`,
+			Description: `Alloy on {{ $labels.host }} gave up sending about {{ $value | printf "%.0f" }} log entries to {{ $labels.exported_host }} in 10 minutes (reason {{ $labels.reason }}): they are lost. Refused by Loki (see LokiLinesRefused), or the endpoint was unreachable through every retry.`,
 			Threshold:   "any entry dropped in 10 m",
 		},
 		{
@@ -628,7 +676,7 @@ func logRules(l config.LogStorage) []Rule {
 			Name: "LogLinesTruncated", Severity: Info, Component: Monitoring,
 			Expr:        signals.AlloyTruncatedLines(alloy, "1h") + ` > 0 or ` + signals.LokiTruncatedLines(loki, "1h") + ` > 0`,
 			Summary:     `Log lines over the line limit were truncated`,
-			Description: `About {{ $value | printf "%.0f" }} line(s) over 256 KB were cut in the last hour by {{ $labels.instance }}; each ends with "[truncated]".`,
+			Description: `About {{ $value | printf "%.0f" }} line(s) over 256 KB were cut in the last hour by {{ $labels.instance }}{{ with $labels.host }} on {{ . }}{{ end }}; each ends with "[truncated]".`,
 			Threshold:   "any line truncated in 1 h",
 		},
 	}

@@ -271,6 +271,17 @@ func promVariable(name, label, query string, multi bool) *dashboard.QueryVariabl
 	return v
 }
 
+// hostVariable is the multi-value $host of the dashboards that show series
+// of every host, listing the hosts that run a target of the job. Every
+// series carries host (the central host's name or an agent's); instance is
+// the exporter's address, the same on every host, so it cannot tell hosts
+// apart. up is used rather than one of the job's metrics so that a host
+// whose exporter is down stays selectable. Legends name the host, since
+// All shows every host's series side by side.
+func hostVariable(n services.Name) *dashboard.QueryVariableBuilder {
+	return promVariable("host", "Host", `label_values(up{`+job(n)+`}, host)`, true)
+}
+
 func allOption() dashboard.VariableOption {
 	return dashboard.VariableOption{
 		Selected: ptr(true),

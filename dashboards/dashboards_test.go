@@ -19,6 +19,8 @@ import (
 
 	"github.com/koprogo/koprogo-monitoring/config"
 	"github.com/koprogo/koprogo-monitoring/internal/testkit"
+	"github.com/koprogo/koprogo-monitoring/internal/testkit/hostaware"
+	"github.com/koprogo/koprogo-monitoring/render/promconfig"
 
 	. "github.com/koprogo/koprogo-monitoring/dashboards"
 	"github.com/koprogo/koprogo-monitoring/internal/testkit/queries"
@@ -58,13 +60,13 @@ var expected = []struct {
 	{OverviewUID, "KoproGo overview",
 		[]string{"CPU busy", "Memory used", "Disk free", "Network", "Load", "Scrape targets", "Containers not seen", "Container restarts",
 			"Request rate", "5xx ratio", "p99 latency", "PostgreSQL", "Connections", "Firing alerts", "Last backup"},
-		[]string{"instance"}},
+		[]string{"host"}},
 	{PostgresUID, "KoproGo PostgreSQL",
 		[]string{"Connections vs max", "Transactions/s", "Cache hit ratio", "Deadlocks", "Locks by mode", "Database size", "Longest transaction", "Slowest statements"},
 		[]string{"datname"}},
 	{ContainersUID, "KoproGo Docker containers",
 		[]string{"CPU", "Memory working set", "Memory vs limit", "Network", "Restarts", "Filesystem usage", "Filesystem I/O"},
-		[]string{"container"}},
+		[]string{"host", "container"}},
 	{TraefikUID, "KoproGo Traefik HTTP",
 		[]string{"Requests by service", "Requests by status code", "Latency quantiles", "Open connections", "TLS certificate expiry"},
 		[]string{"service"}},
@@ -347,4 +349,71 @@ func assert(t *testing.T, ok bool, format string, args ...any) bool {
 		t.Errorf(format, args...)
 	}
 	return ok
+}
+
+// TestPanelsKeepHostsApart: no panel aggregates or matches the series of
+// several hosts together (hostaware.Problems), and on the dashboards with a
+// $host variable every selector of a job every host runs is narrowed by it.
+func TestPanelsKeepHostsApart(t *testing.T) {
+	withHost := map[string]bool{OverviewUID: true, ContainersUID: true}
+	for _, q := range allQueries(t) {
+		if q.Language != queries.PromQL {
+			continue
+		}
+		if withHost[q.Dashboard] {
+			require.Contains(t, declaredVariables(t, q.Dashboard), "host", q.Dashboard)
+		}
+		expr, err := queries.Substitute(q.Expr)
+		require.NoError(t, err)
+		problems, err := hostaware.Problems(expr)
+		require.NoError(t, err)
+		for _, p := range problems {
+			t.Errorf("%s/%s/%s: %s", q.Dashboard, q.Panel, q.RefID, p)
+		}
+		if !withHost[q.Dashboard] {
+			continue
+		}
+		// Substitute turns $host into ".+": host=~".+" is the variable.
+		e, err := parser.NewParser(parser.Options{}).ParseExpr(expr)
+		require.NoError(t, err)
+		for _, sel := range parser.ExtractSelectors(e) {
+			job := ""
+			for _, m := range sel {
+				if m.Name == "job" {
+					job = m.Value
+				}
+			}
+			if job != "" && !slices.Contains(everyHostJobs(), job) {
+				continue // a job of the central host only: the stack's
+			}
+			filtered := slices.ContainsFunc(sel, func(m *labels.Matcher) bool { return m.Name == "host" && m.Value == ".+" })
+			assert(t, filtered, "%s/%s/%s: selector %v is not narrowed by $host", q.Dashboard, q.Panel, q.RefID, sel)
+		}
+	}
+}
+
+func everyHostJobs() []string {
+	var out []string
+	for _, j := range promconfig.AgentJobs {
+		out = append(out, string(j))
+	}
+	return out
+}
+
+func declaredVariables(t *testing.T, uid string) []string {
+	t.Helper()
+	for _, d := range builtin(t) {
+		if d.UID != uid {
+			continue
+		}
+		model, err := queries.Parse(d.JSON)
+		require.NoError(t, err)
+		var names []string
+		for _, v := range model.Templating.List {
+			names = append(names, v.Name)
+		}
+		return names
+	}
+	t.Fatalf("no dashboard %s", uid)
+	return nil
 }

@@ -75,10 +75,11 @@ func logsBoard(t config.Thresholds) (dashboard.Dashboard, error) {
 		"Lines refused by Loki for good (rate-limited ones are retried and not shown), entries Alloy gave up sending, lines cut to 256 KB (ending in [truncated]), and lines Alloy does not ship on purpose (Loki's and its own lines about refused pushes).",
 		"short", third, neutral(),
 		q{signals.LokiRefusedLines(loki, rateWindow), "refused by Loki: {{reason}}"},
-		q{signals.AlloyDroppedEntries(alloy, rateWindow), "dropped by Alloy for {{host}}: {{reason}}"},
-		q{signals.AlloyTruncatedLines(alloy, rateWindow), "cut by Alloy"},
+		q{signals.AlloyDroppedEntries(alloy, rateWindow), "dropped by Alloy on {{host}} for {{exported_host}}: {{reason}}"},
+		q{signals.AlloyTruncatedLines(alloy, rateWindow), "cut by Alloy on {{host}}"},
 		q{signals.LokiTruncatedLines(loki, rateWindow), "cut by Loki"},
-		q{`sum by (reason) (increase(loki_process_dropped_lines_total` + alloy.String() + `[` + rateWindow + `]))`, "not shipped: {{reason}}"}).Min(0))
+		// Alloy runs on every host with logEndpoints: by host too.
+		q{`sum by (host, reason) (increase(loki_process_dropped_lines_total` + alloy.String() + `[` + rateWindow + `]))`, "not shipped on {{host}}: {{reason}}"}).Min(0))
 	return d.build()
 }
 

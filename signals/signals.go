@@ -7,6 +7,11 @@
 // Every expression takes the selector it filters on (the alert's job, or the
 // dashboard's job plus its variables) and, for rates, the window (a fixed
 // one in rules, $__rate_interval in panels).
+//
+// Every aggregation that keeps instance keeps host too: each agent host
+// runs the same exporters at the same addresses (instance
+// "node-exporter:9100" on every host), so `by (instance)` alone would add
+// up, or take the maximum of, different hosts' series.
 package signals
 
 import (
@@ -42,13 +47,13 @@ const RealFilesystems = `fstype!~"tmpfs|devtmpfs|ramfs|overlay|squashfs|nsfs|fus
 // iowait (waiting on the disk, not computing) and steal (taken by the
 // hypervisor) are not busy.
 func CPUBusyPercent(sel Sel, window string) string {
-	return `100 * (1 - sum by (instance) (rate(node_cpu_seconds_total` + sel.With(`mode=~"idle|iowait|steal"`).String() + `[` + window + `]))` +
+	return `100 * (1 - sum by (host, instance) (rate(node_cpu_seconds_total` + sel.With(`mode=~"idle|iowait|steal"`).String() + `[` + window + `]))` +
 		` / ` + CPUCount(sel) + `)`
 }
 
 // CPUCount is the number of CPUs per host.
 func CPUCount(sel Sel) string {
-	return `count by (instance) (node_cpu_seconds_total` + sel.With(`mode="idle"`).String() + `)`
+	return `count by (host, instance) (node_cpu_seconds_total` + sel.With(`mode="idle"`).String() + `)`
 }
 
 // MemoryUsedPercent is the share of memory not available to new processes
@@ -68,7 +73,7 @@ func FilesystemFreePercent(sel Sel) string {
 // per host (koprogo_last_backup_timestamp_seconds from the textfile
 // collector).
 func BackupAgeHours(sel Sel) string {
-	return `(time() - max by (instance) (koprogo_last_backup_timestamp_seconds` + sel.String() + `)) / 3600`
+	return `(time() - max by (host, instance) (koprogo_last_backup_timestamp_seconds` + sel.String() + `)) / 3600`
 }
 
 // --- containers (cAdvisor) --------------------------------------------------
@@ -77,8 +82,8 @@ func BackupAgeHours(sel Sel) string {
 // of its memory limit; containers without a limit (reported as 0) are left
 // out.
 func ContainerMemoryPercentOfLimit(sel Sel) string {
-	return `100 * max by (instance, name) (container_memory_working_set_bytes` + sel.String() + `)` +
-		` / max by (instance, name) (container_spec_memory_limit_bytes` + sel.String() + ` > 0)`
+	return `100 * max by (host, instance, name) (container_memory_working_set_bytes` + sel.String() + `)` +
+		` / max by (host, instance, name) (container_spec_memory_limit_bytes` + sel.String() + ` > 0)`
 }
 
 // --- PostgreSQL (postgres_exporter) ------------------------------------------
@@ -86,26 +91,28 @@ func ContainerMemoryPercentOfLimit(sel Sel) string {
 // PgConnectionsPercent is the connections in use as a share of
 // max_connections, per server.
 func PgConnectionsPercent(sel Sel) string {
-	return `100 * sum by (instance) (pg_stat_activity_count` + sel.String() + `)` +
-		` / max by (instance) (pg_settings_max_connections` + sel.String() + `)`
+	return `100 * sum by (host, instance) (pg_stat_activity_count` + sel.String() + `)` +
+		` / max by (host, instance) (pg_settings_max_connections` + sel.String() + `)`
 }
 
 // PgLongestTransactionSeconds is the age of the oldest open transaction per
 // database.
 func PgLongestTransactionSeconds(sel Sel) string {
-	return `max by (instance, datname) (pg_stat_activity_max_tx_duration` + sel.String() + `)`
+	return `max by (host, instance, datname) (pg_stat_activity_max_tx_duration` + sel.String() + `)`
 }
 
 // PgMeanStatementMs is the mean execution time of a statement per database
 // (pg_stat_statements).
 func PgMeanStatementMs(sel Sel, window string) string {
-	return `1000 * sum by (instance, datname) (rate(pg_stat_statements_seconds_total` + sel.String() + `[` + window + `]))` +
-		` / sum by (instance, datname) (rate(pg_stat_statements_calls_total` + sel.String() + `[` + window + `]))`
+	return `1000 * sum by (host, instance, datname) (rate(pg_stat_statements_seconds_total` + sel.String() + `[` + window + `]))` +
+		` / sum by (host, instance, datname) (rate(pg_stat_statements_calls_total` + sel.String() + `[` + window + `]))`
 }
 
 // --- HTTP (Traefik) -------------------------------------------------------
 
-// HTTPRequestRate is requests per second per Traefik service.
+// HTTPRequestRate is requests per second per Traefik service. Traefik
+// runs on the central host only (agent hosts run no proxy), so a service
+// is one host's.
 func HTTPRequestRate(sel Sel, window string) string {
 	return `sum by (service) (rate(traefik_service_requests_total` + sel.String() + `[` + window + `]))`
 }
@@ -138,13 +145,13 @@ const LokiBudgetWarnPercent = 80
 // deleted) as a share of a byte budget. The index, the WAL and the
 // compactor's working files come on top.
 func LokiStoredPercentOfBudget(sel Sel, days int, budgetBytes int64) string {
-	return fmt.Sprintf(`100 * sum by (instance) (increase(loki_ingester_chunk_stored_bytes_total%s[%dd])) / %d`, sel, days, budgetBytes)
+	return fmt.Sprintf(`100 * sum by (host, instance) (increase(loki_ingester_chunk_stored_bytes_total%s[%dd])) / %d`, sel, days, budgetBytes)
 }
 
 // LokiProjectedPercentOfBudget is what the retained logs would take, as a
 // share of the budget, if logs kept arriving at the rate of the window.
 func LokiProjectedPercentOfBudget(sel Sel, window string, days int, budgetBytes int64) string {
-	return fmt.Sprintf(`100 * sum by (instance) (rate(loki_ingester_chunk_stored_bytes_total%s[%s])) * %d / %d`, sel, window, days*86400, budgetBytes)
+	return fmt.Sprintf(`100 * sum by (host, instance) (rate(loki_ingester_chunk_stored_bytes_total%s[%s])) * %d / %d`, sel, window, days*86400, budgetBytes)
 }
 
 // RetriedRefusals are Loki's refusal reasons its clients retry (429): a
@@ -155,22 +162,25 @@ const RetriedRefusals = "rate_limited|per_stream_rate_limit"
 // LokiRefusedLines is the lines Loki refused for good (too old, too far
 // behind, too many streams, ...), by reason.
 func LokiRefusedLines(sel Sel, window string) string {
-	return `sum by (instance, reason) (increase(loki_discarded_samples_total` + sel.With(`reason!~"`+RetriedRefusals+`"`).String() + `[` + window + `]))`
+	return `sum by (host, instance, reason) (increase(loki_discarded_samples_total` + sel.With(`reason!~"`+RetriedRefusals+`"`).String() + `[` + window + `]))`
 }
 
 // LokiTruncatedLines is the lines Loki cut to its line limit.
 func LokiTruncatedLines(sel Sel, window string) string {
-	return `sum by (instance) (increase(loki_mutated_samples_total` + sel.With(`reason="line_too_long"`).String() + `[` + window + `]))`
+	return `sum by (host, instance) (increase(loki_mutated_samples_total` + sel.With(`reason="line_too_long"`).String() + `[` + window + `]))`
 }
 
 // AlloyTruncatedLines is the lines Alloy cut to Loki's line limit before
 // sending them.
 func AlloyTruncatedLines(sel Sel, window string) string {
-	return `sum by (instance) (increase(loki_process_truncated_fields_total` + sel.With(`field="line"`).String() + `[` + window + `]))`
+	return `sum by (host, instance) (increase(loki_process_truncated_fields_total` + sel.With(`field="line"`).String() + `[` + window + `]))`
 }
 
 // AlloyDroppedEntries is the log entries Alloy gave up sending after its
-// retries, by endpoint host and reason.
+// retries, by endpoint and reason. Alloy names the endpoint in a label
+// `host`, which collides with the host target label: Prometheus keeps the
+// target's (the host Alloy runs on) and renames Alloy's to exported_host
+// (honor_labels is false).
 func AlloyDroppedEntries(sel Sel, window string) string {
-	return `sum by (instance, host, reason) (increase(loki_write_dropped_entries_total` + sel.String() + `[` + window + `]))`
+	return `sum by (host, instance, exported_host, reason) (increase(loki_write_dropped_entries_total` + sel.String() + `[` + window + `]))`
 }

@@ -143,9 +143,12 @@ func Render(o Options) ([]byte, error) {
 
 	// group_by severity too: a disk at warning and at critical are two
 	// e-mails, and both labels are group labels the subject can print.
+	// host too: the same alert on two hosts is two problems, each e-mail
+	// names its host in the subject, and resolving one host does not wait
+	// for the other. Alerts without host (stack-wide ones) group as before.
 	root := &amconfig.Route{
 		Receiver:   NullReceiver,
-		GroupByStr: []string{"alertname", "severity"},
+		GroupByStr: []string{"alertname", "severity", "host"},
 		Routes:     []*amconfig.Route{watchdog},
 	}
 	warningTiming.apply(root)
@@ -212,40 +215,59 @@ func emailConfig(m Email) (*email.EmailConfig, error) {
 // inhibitRules: an alert that makes others meaningless silences them. The
 // stack label (added by Prometheus as an external label) is always part of
 // equal, so one stack never silences another.
+//
+// The host label is part of equal wherever the source and its targets come
+// from the same host's series: an exporter down on an agent host explains
+// the missing data of that host, not an alert on the central host, which
+// would otherwise be muted while its cause is real. Alertmanager compares a
+// label missing on both sides as equal, so a source without host (an
+// absent() branch: nothing of the job on any host) still inhibits the
+// targets without host, which are absent() alerts themselves. Where the
+// target aggregates away the host (Traefik's per-service alerts), equal
+// stays [stack]: the source is stack-wide for it.
 func inhibitRules() []amcommon.InhibitRule {
 	return []amcommon.InhibitRule{
 		{
-			// The critical level of a condition covers its warning level.
+			// The critical level of a condition covers its warning level,
+			// for the same filesystem of the same host (instance is the
+			// exporter's address, the same on every host).
 			Name:           "critical covers warning",
 			SourceMatchers: matchers(eq("severity", alerts.Critical)),
 			TargetMatchers: matchers(eq("severity", alerts.Warning)),
-			Equal:          []string{"stack", "alertname", "instance", "mountpoint", "cn"},
+			Equal:          []string{"stack", "host", "alertname", "instance", "mountpoint", "cn"},
 		},
 		{
 			Name:           "no node_exporter, no host data",
 			SourceMatchers: matchers(eq("alertname", "NodeExporterDown")),
 			TargetMatchers: matchers(re("component", alerts.Host+"|"+alerts.Backup)),
-			Equal:          []string{"stack"},
+			Equal:          []string{"stack", "host"},
 		},
 		{
 			Name:           "no cAdvisor, no container data",
 			SourceMatchers: matchers(eq("alertname", "CadvisorDown")),
 			TargetMatchers: matchers(eq("component", alerts.Container)),
-			Equal:          []string{"stack"},
+			Equal:          []string{"stack", "host"},
 		},
 		{
+			// postgres_exporter runs on the central host; its data alerts
+			// carry the host of its target, so host matches, and would
+			// keep two databases on two hosts apart.
 			Name:           "no postgres_exporter, no PostgreSQL data",
 			SourceMatchers: matchers(eq("alertname", "PostgresExporterDown")),
 			TargetMatchers: matchers(eq("component", alerts.Postgres), ne("alertname", "PostgresExporterDown")),
-			Equal:          []string{"stack"},
+			Equal:          []string{"stack", "host"},
 		},
 		{
 			Name:           "PostgreSQL down explains the other PostgreSQL alerts",
 			SourceMatchers: matchers(eq("alertname", "PostgresDown")),
 			TargetMatchers: matchers(eq("component", alerts.Postgres), nre("alertname", "PostgresDown|PostgresExporterDown")),
-			Equal:          []string{"stack"},
+			Equal:          []string{"stack", "host"},
 		},
 		{
+			// Stack-wide: the HTTP alerts are per Traefik service, summed
+			// over hosts (they carry no host label), while BackendDown
+			// carries the backend target's host. With host in equal the
+			// two would never match.
 			Name:           "backend down explains 5xx and latency",
 			SourceMatchers: matchers(eq("alertname", "BackendDown")),
 			TargetMatchers: matchers(re("alertname", "HttpErrorRateHigh|HttpLatencyP99High")),

@@ -197,7 +197,9 @@ func TestTimings(t *testing.T) {
 		t.Errorf("Watchdog repeats every %v: a dead-man switch needs at most 10m", dog.RepeatInterval)
 	}
 	for _, o := range []dispatch.RouteOpts{crit, warn} {
-		for _, l := range []model.LabelName{"alertname", "severity"} {
+		// host: the same alert on two hosts is two e-mails, each naming its
+		// host in the subject.
+		for _, l := range []model.LabelName{"alertname", "severity", "host"} {
 			if _, ok := o.GroupBy[l]; !ok {
 				t.Errorf("route to %s does not group by %s: the e-mail subject prints it", o.Receiver, l)
 			}
@@ -241,6 +243,16 @@ func TestTemplate(t *testing.T) {
 	}
 	if subject != "[FIRING:1] HostDiskSpaceLow critical - prod" {
 		t.Errorf("subject = %q", subject)
+	}
+	// A group of one host's alerts names it.
+	withHost := *data
+	withHost.GroupLabels = template.KV{"alertname": "HostDiskSpaceLow", "severity": "critical", "host": "worker-1"}
+	subject, err = tmpl.ExecuteTextString(`{{ template "koprogo.email.subject" . }}`, &withHost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if subject != "[FIRING:1] HostDiskSpaceLow critical on worker-1 - prod" {
+		t.Errorf("subject with a host = %q", subject)
 	}
 	text, err := tmpl.ExecuteTextString(`{{ template "koprogo.email.text" . }}`, data)
 	if err != nil {
