@@ -782,6 +782,7 @@ func cases(st config.Alerts) []ruleCase {
 	)
 	notifErr := `prometheus_notifications_errors_total{` + pr + `,alertmanager="http://alertmanager:9093/api/v2/alerts"}`
 	discovered := `prometheus_notifications_alertmanagers_discovered{` + pr + `}`
+	ruleGroup := `prometheus_rule_group_rules{` + pr + `,rule_group="/etc/prometheus/rules/koprogo.yml;host"}`
 	add(
 		ruleCase{name: "sends failing", alert: "PrometheusNotificationsFailing", at: 25 * time.Minute,
 			input: []series{s(notifErr, "0x5 0+2x20"), s(discovered, "1x30")},
@@ -789,12 +790,19 @@ func cases(st config.Alerts) []ruleCase {
 				"Prometheus cannot send alerts to Alertmanager",
 				"Prometheus fails to send alerts to Alertmanager, or has none to send them to: alerts fire but nobody is told. This e-mail may never arrive; the dead-man switch then reports it."}}},
 		ruleCase{name: "no Alertmanager", alert: "PrometheusNotificationsFailing", at: 25 * time.Minute,
-			input: []series{s(notifErr, "0x30"), s(discovered, "1x5 0x25")},
+			input: []series{s(notifErr, "0x30"), s(discovered, "1x5 0x25"), s(ruleGroup, "5x30")},
 			exp: []expAlert{{Warning, lbl("job", "prometheus", "instance", "prometheus:9090"),
 				"Prometheus cannot send alerts to Alertmanager",
 				"Prometheus fails to send alerts to Alertmanager, or has none to send them to: alerts fire but nobody is told. This e-mail may never arrive; the dead-man switch then reports it."}}},
 		ruleCase{name: "sending", alert: "PrometheusNotificationsFailing", at: 25 * time.Minute,
-			input: []series{s(notifErr, "3x30"), s(discovered, "1x30")}},
+			input: []series{s(notifErr, "3x30"), s(discovered, "1x30"), s(ruleGroup, "5x30")}},
+		// An agent host's Prometheus discovers no Alertmanager and
+		// evaluates no rule (lab round 4): nothing to tell anyone.
+		ruleCase{name: "agent without Alertmanager", alert: "PrometheusNotificationsFailing", at: 25 * time.Minute,
+			input: []series{
+				s(`prometheus_notifications_alertmanagers_discovered{job="prometheus",instance="prometheus:9090",host="worker-1"}`, "0x30"),
+				s(discovered, "1x30"), s(ruleGroup, "5x30"),
+			}},
 	)
 	missed := `prometheus_rule_group_iterations_missed_total{` + pr + `,rule_group="/etc/prometheus/rules/koprogo.yml;host"}`
 	add(

@@ -525,8 +525,11 @@ func monitoringRules() []Rule {
 		},
 		{
 			Name: "PrometheusNotificationsFailing", Severity: Warning, Component: Monitoring,
+			// No Alertmanager counts only for a Prometheus that evaluates
+			// rules: an agent host's Prometheus has neither, by design.
 			Expr: `increase(prometheus_notifications_errors_total{` + pr + `}[10m]) > 0` +
-				` or prometheus_notifications_alertmanagers_discovered{` + pr + `} < 1`,
+				` or (prometheus_notifications_alertmanagers_discovered{` + pr + `} < 1` +
+				` and on (host, instance) prometheus_rule_group_rules{` + pr + `})`,
 			For:         10 * time.Minute,
 			Summary:     `Prometheus cannot send alerts to Alertmanager`,
 			Description: `Prometheus fails to send alerts to Alertmanager, or has none to send them to: alerts fire but nobody is told. This e-mail may never arrive; the dead-man switch then reports it.`,
