@@ -439,15 +439,6 @@ func queryScalar(ctx context.Context, t *testing.T, rs *stack.RemoteWriteStack, 
 	return v
 }
 
-func keys(m map[string]bool) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
 func firstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")
 	return line

@@ -342,9 +342,6 @@ func verdict(ok bool) string {
 
 func mb(mib float64) float64 { return mib * 1.048576 }
 
-// roundUp16 rounds up to a multiple of 16.
-func roundUp16(v float64) int { return (int(v) + 15) / 16 * 16 }
-
 func report(tuned, base result, vr *variantRun) string {
 	var b strings.Builder
 	w := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
